@@ -1,0 +1,101 @@
+# vibewatch — top-level Makefile.
+#   make                 build ./vibewatch with FFTW (fftw3f)
+#   make FFT=kiss        build with KissFFT (kissfft-float)
+#   make SANITIZE=1      AddressSanitizer + UndefinedBehaviorSanitizer
+#   make WERROR=1        warnings are errors (CI)
+#   make test            install what is missing, build, run every test; ends "N passed, N failed"
+#   make run             install what is missing, build, run vibewatch on its embedded default
+#   make bench           speed and memory, printed as a table
+#   make deps            install the Debian packages the build and the tests need
+# Each configuration builds into its own folder (build/fftw, build/kiss-san, …), so switching
+# between them never needs a `make clean`.
+
+FFT      ?= fftw
+SANITIZE ?= 0
+WERROR   ?= 0
+PKG_CONFIG ?= pkg-config
+
+ifeq ($(FFT),fftw)
+  FFT_PKG := fftw3f
+else ifeq ($(FFT),kiss)
+  FFT_PKG := kissfft-float
+else
+  $(error FFT must be fftw or kiss, not "$(FFT)")
+endif
+
+BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)
+PKGS  := $(FFT_PKG) libcjson
+
+CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
+               -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP
+ifeq ($(WERROR),1)
+  CFLAGS_BASE += -Werror
+endif
+ifeq ($(SANITIZE),1)
+  SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDLIBS = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+MODULES := acquisition dsp models alerts store web daemon
+FFT_SRC_ALL := dsp/fft_fftw.c dsp/fft_kiss.c
+LIB_SRC := $(filter-out $(FFT_SRC_ALL) daemon/main.c,$(wildcard $(addsuffix /*.c,$(MODULES)))) \
+           dsp/fft_$(FFT).c
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB     := $(BUILD)/libvibewatch.a
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_HELP := tests/unit/testlib.c
+BENCH_BIN := $(BUILD)/bench/bench_analyze
+
+.PHONY: all deps test run bench clean check-deps
+all: $(BUILD)/vibewatch vibewatch
+
+# ./vibewatch always points at the binary of the last configuration built.
+vibewatch: $(BUILD)/vibewatch
+	@ln -sf $< $@
+
+$(BUILD)/vibewatch: $(BUILD)/daemon/main.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HELP) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) $(ALL_LDLIBS)
+
+$(BENCH_BIN): bench/bench_analyze.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
+deps:
+	@sh deploy/install-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@VW_BUILD=$(BUILD) sh tests/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh deploy/run-demo.sh $(BUILD)/vibewatch
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
+
+clean:
+	rm -rf build vibewatch tests/out
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d

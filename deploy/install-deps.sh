@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages that vibewatch's build and tests need. Idempotent: silent when
+# everything is there; uses sudo when not run as root. Called by `make deps`, `make test`,
+# `make run` and CI.
+set -eu
+PKGS="build-essential pkg-config libfftw3-dev libkissfft-dev libcjson-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

@@ -1,0 +1,53 @@
+/* dsp/fft_common.c — what both FFT backends share: fast sizes and the optional time counter
+ * that `make bench` reads. The counter is per thread, so concurrent analyses do not race. */
+#include "fft_internal.h"
+
+#include <stdint.h>
+#include <time.h>
+
+static int timing_on;
+static _Thread_local unsigned long long fft_ns;
+
+size_t dsp_fft_good_size(size_t n)
+{
+    if (n < 2)
+        return 2;
+    for (size_t m = n; m <= SIZE_MAX / 2; m++) {
+        size_t r = m;
+        while (r % 2 == 0) r /= 2;
+        while (r % 3 == 0) r /= 3;
+        while (r % 5 == 0) r /= 5;
+        if (r == 1)
+            return m;
+    }
+    return 0;
+}
+
+size_t dsp_fft_good_size_even(size_t n)
+{
+    size_t m = dsp_fft_good_size(n);
+    while (m && (m & 1))
+        m = dsp_fft_good_size(m + 1);
+    return m;
+}
+
+void dsp_fft_timing(int on) { timing_on = on; }
+unsigned long long dsp_fft_time_ns(void) { return fft_ns; }
+
+unsigned long long fft_clock_start(void)
+{
+    if (!timing_on)
+        return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+void fft_clock_stop(unsigned long long t0)
+{
+    if (!timing_on || !t0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    fft_ns += (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec - t0;
+}

@@ -1,0 +1,102 @@
+/* tests/unit/testlib.c — see testlib.h. */
+#include "testlib.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *prog = "test";
+static char first_msg[512];
+static int cur_failed, cur_skipped, n_failed;
+static char tmpdir[512];
+
+void t_fail_at(const char *file, int line, const char *fmt, ...)
+{
+    if (!cur_failed) {
+        int k = snprintf(first_msg, sizeof first_msg, "%s:%d: ", file, line);
+        va_list ap;
+        va_start(ap, fmt);
+        if (k > 0 && (size_t)k < sizeof first_msg)
+            vsnprintf(first_msg + k, sizeof first_msg - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    cur_failed++;
+}
+
+void t_skip(const char *fmt, ...)
+{
+    if (cur_skipped || cur_failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(first_msg, sizeof first_msg, fmt, ap);
+    va_end(ap);
+    cur_skipped = 1;
+}
+
+void t_run(const char *name, void (*fn)(void))
+{
+    cur_failed = cur_skipped = 0;
+    first_msg[0] = 0;
+    fn();
+    if (cur_failed) {
+        n_failed++;
+        printf("not ok - %s: %s: %s%s\n", prog, name, first_msg,
+               cur_failed > 1 ? " (and more)" : "");
+    } else if (cur_skipped) {
+        printf("skip - %s: %s: %s\n", prog, name, first_msg);
+    } else {
+        printf("ok - %s: %s\n", prog, name);
+    }
+    fflush(stdout);
+}
+
+int t_done(void) { return n_failed ? 1 : 0; }
+
+const char *t_tmpdir(void)
+{
+    if (!tmpdir[0]) {
+        const char *base = getenv("VW_TEST_TMP");
+        snprintf(tmpdir, sizeof tmpdir, "%s/vwtest.XXXXXX", base && *base ? base : "/tmp");
+        if (!mkdtemp(tmpdir)) {
+            perror("mkdtemp");
+            exit(2);
+        }
+    }
+    return tmpdir;
+}
+
+const char *t_data_dir(const char *sub)
+{
+    static char path[1024];
+    const char *base = getenv("VW_DATA");
+    if (!base || !*base)
+        base = "../shared/data";
+    snprintf(path, sizeof path, "%s/%s", base, sub);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return path;
+    const char *req = getenv("VW_REQUIRE_DATA");
+    if (req && strcmp(req, "1") == 0)
+        t_fail_at(__FILE__, __LINE__, "data set %s is missing and VW_REQUIRE_DATA=1", path);
+    else
+        t_skip("data set %s is missing (set VW_DATA)", path);
+    return NULL;
+}
+
+/* Names the program in every line it prints. */
+__attribute__((constructor)) static void t_init(void)
+{
+    char buf[256];
+    ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (k > 0) {
+        buf[k] = 0;
+        const char *s = strrchr(buf, '/');
+        static char name[256];
+        snprintf(name, sizeof name, "%s", s ? s + 1 : buf);
+        prog = name;
+    }
+}

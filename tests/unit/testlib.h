@@ -1,0 +1,27 @@
+/* tests/unit/testlib.h — the unit-test harness: each test is a function; a failed check records
+ * its first message and the test goes on. Every test prints one TAP-like line that tests/run.sh
+ * counts: "ok - PROG: NAME", "not ok - PROG: NAME: WHY" or "skip - PROG: NAME: WHY". */
+#ifndef VW_TESTLIB_H
+#define VW_TESTLIB_H
+#include <math.h>
+#include <stddef.h>
+
+void t_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void t_skip(const char *why, ...) __attribute__((format(printf, 1, 2)));
+/* Runs fn as the test NAME. */
+void t_run(const char *name, void (*fn)(void));
+/* Prints nothing more; returns the exit status for main (1 when any test failed). */
+int t_done(void);
+/* A fresh, empty temporary folder for this test program (removed by tests/run.sh). */
+const char *t_tmpdir(void);
+/* $VW_DATA or ../shared/data; NULL (and a skip, or a failure when VW_REQUIRE_DATA=1) when the
+ * sub-folder is missing. */
+const char *t_data_dir(const char *sub);
+
+#define T_CHECK(cond, ...) do { if (!(cond)) t_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)
+#define T_NEAR(a, b, tol, what) do { double a_ = (a), b_ = (b); \
+        if (!(fabs(a_ - b_) <= (tol))) t_fail_at(__FILE__, __LINE__, "%s: got %.9g, want %.9g ± %.3g", \
+                                                  (what), a_, b_, (double)(tol)); } while (0)
+#define T_RUN(fn) t_run(#fn, fn)
+
+#endif
