@@ -1,10 +1,44 @@
 /* daemon/main.c — the `vibewatch` command: dispatches to its subcommands. */
+#include "cli.h"
+#include "dsp/fft.h"
+
 #include <stdio.h>
 #include <string.h>
 
+#ifndef VW_VERSION
+#define VW_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+    fprintf(f, "vibewatch %s — predictive-maintenance vibration analysis\n"
+               "usage: vibewatch COMMAND [ARGS]\n"
+               "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
+               "  simulate -o FILE    write a simulated machine's vibration (healthy or with a bearing fault) as WAV\n"
+               "  version             print the version and the FFT backend\n"
+               "Run `vibewatch COMMAND --help` for a command's options.\n", VW_VERSION);
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    puts("vibewatch");
-    return 0;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "analyze") == 0)
+        return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "simulate") == 0)
+        return cmd_simulate(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("vibewatch %s (FFT: %s)\n", VW_VERSION, dsp_fft_backend());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "vibewatch: unknown command \"%s\"\n", cmd);
+    usage(stderr);
+    return 2;
 }

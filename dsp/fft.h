@@ -41,6 +41,8 @@ const char *dsp_fft_backend(void);
 size_t dsp_fft_good_size(size_t n);
 /* The same, and even (for real plans). */
 size_t dsp_fft_good_size_even(size_t n);
+/* The largest even n' ≤ n of that form; 0 when n < 2. */
+size_t dsp_fft_good_size_below_even(size_t n);
 
 /* Cumulative nanoseconds spent executing transforms in this thread (for `make bench`'s
  * "share of time inside FFTs"); counted only when dsp_fft_timing(1) was called. */

@@ -8,18 +8,22 @@
 static int timing_on;
 static _Thread_local unsigned long long fft_ns;
 
+/* 2^a·3^b·5^c: sizes both backends transform fast */
+static int is_smooth(size_t m)
+{
+    while (m % 2 == 0) m /= 2;
+    while (m % 3 == 0) m /= 3;
+    while (m % 5 == 0) m /= 5;
+    return m == 1;
+}
+
 size_t dsp_fft_good_size(size_t n)
 {
     if (n < 2)
         return 2;
-    for (size_t m = n; m <= SIZE_MAX / 2; m++) {
-        size_t r = m;
-        while (r % 2 == 0) r /= 2;
-        while (r % 3 == 0) r /= 3;
-        while (r % 5 == 0) r /= 5;
-        if (r == 1)
+    for (size_t m = n; m <= SIZE_MAX / 2; m++)
+        if (is_smooth(m))
             return m;
-    }
     return 0;
 }
 
@@ -29,6 +33,14 @@ size_t dsp_fft_good_size_even(size_t n)
     while (m && (m & 1))
         m = dsp_fft_good_size(m + 1);
     return m;
+}
+
+size_t dsp_fft_good_size_below_even(size_t n)
+{
+    for (size_t m = n & ~(size_t)1; m >= 2; m -= 2)
+        if (is_smooth(m))
+            return m;
+    return 0;
 }
 
 void dsp_fft_timing(int on) { timing_on = on; }

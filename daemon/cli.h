@@ -1,0 +1,15 @@
+/* daemon/cli.h — the subcommands of the `vibewatch` command. Each takes the arguments after its
+ * name and returns the process exit status: 0 success, 1 some input could not be processed,
+ * 2 a usage error. */
+#ifndef VW_DAEMON_CLI_H
+#define VW_DAEMON_CLI_H
+
+int cmd_analyze(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+
+/* Parses a comma-separated list of exactly n finite numbers ("2700,4200"); 0 or -EINVAL. */
+int cli_parse_doubles(const char *s, double *out, int n);
+/* Parses one finite number; 0 or -EINVAL. */
+int cli_parse_double(const char *s, double *out);
+
+#endif

@@ -1,0 +1,43 @@
+/* daemon/cli_parse.c — strict number parsing for command-line flags: the whole text must be a
+ * finite number, so "12k" or "1e999" is an error, not 12 or infinity. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+int cli_parse_double(const char *s, double *out)
+{
+    if (!s || !*s)
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v))
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_doubles(const char *s, double *out, int n)
+{
+    if (!s)
+        return -EINVAL;
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p || errno == ERANGE || !isfinite(v))
+            return -EINVAL;
+        out[i] = v;
+        if (i < n - 1) {
+            if (*end != ',')
+                return -EINVAL;
+            p = end + 1;
+        } else if (*end) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
