@@ -94,6 +94,8 @@ typedef struct dsp_fault {
     double strength_db;     /* the strongest line of the family over its local floor (power dB) */
     double line_db[4];      /* harmonics 1..4 over their local floors */
     int harmonics;          /* how many of harmonics 1..4 stand over the detection threshold */
+    unsigned shared_mask;   /* bit h-1: harmonic h coincides with another family's line and
+                               is not counted as evidence */
     double sideband_db;     /* mean strength of the characteristic sidebands (BPFI ± 1X, BSF ± FTF) */
     int sidebands;          /* how many sidebands stand over the threshold */
     double score;           /* evidence used to rank the families */

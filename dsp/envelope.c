@@ -16,6 +16,7 @@
 #include <string.h>
 
 #define MAX_LEVELS 24
+#define SK_PIECES 8
 
 struct kg_level {
     size_t nbands;
@@ -29,6 +30,7 @@ struct dsp_envelope {
     size_t n_fft, nbins;
     double fs, df;
     double lowest_hz;       /* no demodulation band reaches below this */
+    size_t sk_pieces;       /* pieces of the record the kurtosis is read in */
     size_t nlevels, max_bands;
     struct kg_level lv[MAX_LEVELS];
     float *table;           /* SK per level and band */
@@ -66,6 +68,9 @@ dsp_envelope *dsp_envelope_new(size_t n_fft, double fs_hz, double min_bw_hz, dou
      * demodulates the machine's own low-frequency vibration, not the resonances that bearing
      * impacts ring: bands start above the highest line the envelope spectrum is read for. */
     e->lowest_hz = env_fmax_hz;
+    /* pieces of at least half a second, so each holds dozens of defect impacts */
+    double dur = (double)n_fft / fs_hz;
+    e->sk_pieces = dur >= 1.0 ? (size_t)fmin(SK_PIECES, floor(dur / 0.5)) : 1;
     size_t maxm = 0;
     /* band counts 1, 2, 3, 4, 6, 8, 12, … while bands stay at least min_bw wide and hold
      * enough bins for a meaningful kurtosis */
@@ -133,20 +138,34 @@ static int band_to_baseband(dsp_envelope *e, const float complex *X, double lo_h
     return 0;
 }
 
-/* Kurtosis of the complex envelope, leaving out the 3 % at each end where the tapered record
- * fades in and out. */
-static double sk_of_buf(const float complex *c, size_t m)
+static int cmp_double(const void *a, const void *b)
 {
-    double s2 = 0, s4 = 0;
-    size_t edge = (size_t)(0.03 * (double)m), cnt = m - 2 * edge;
-    for (size_t i = edge; i < m - edge; i++) {
-        double p = (double)crealf(c[i]) * crealf(c[i]) + (double)cimagf(c[i]) * cimagf(c[i]);
-        s2 += p;
-        s4 += p * p;
-    }
-    if (s2 <= 0)
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Spectral kurtosis of a band from its complex envelope: E|c|⁴/(E|c|²)² − 2, read in up to
+ * eight consecutive pieces of the record, and the median of those taken. A bearing defect
+ * strikes every few milliseconds all through the record, so every piece is impulsive; a one-off
+ * knock, a clipped burst or a glitch makes one piece wildly kurtic and leaves the median alone.
+ * The 3 % at each end, where the tapered record fades in and out, are left out. */
+static double sk_of_buf(const float complex *c, size_t m, size_t pieces)
+{
+    size_t edge = (size_t)(0.03 * (double)m), len = (m - 2 * edge) / pieces;
+    double sk[SK_PIECES];
+    if (len < 8)
         return 0;
-    return (double)cnt * s4 / (s2 * s2) - 2.0;
+    for (size_t p = 0; p < pieces; p++) {
+        double s2 = 0, s4 = 0;
+        for (size_t i = edge + p * len; i < edge + (p + 1) * len; i++) {
+            double v = (double)crealf(c[i]) * crealf(c[i]) + (double)cimagf(c[i]) * cimagf(c[i]);
+            s2 += v;
+            s4 += v * v;
+        }
+        sk[p] = s2 > 0 ? (double)len * s4 / (s2 * s2) - 2.0 : 0;
+    }
+    qsort(sk, pieces, sizeof sk[0], cmp_double);
+    return pieces & 1 ? sk[pieces / 2] : 0.5 * (sk[pieces / 2 - 1] + sk[pieces / 2]);
 }
 
 /* The shortest level whose inverse transform holds the band [lo, hi]. */
@@ -167,7 +186,7 @@ double dsp_envelope_band_sk(dsp_envelope *e, const float complex *X, double lo_h
     dsp_fft_plan *plan = l ? l->plan : e->env_plan;
     if (band_to_baseband(e, X, lo_hz, hi_hz, m, plan) < 0)
         return 0;
-    return sk_of_buf(e->buf, m);
+    return sk_of_buf(e->buf, m, e->sk_pieces);
 }
 
 void dsp_envelope_kurtogram(dsp_envelope *e, const float complex *X, double *lo_hz, double *hi_hz,
@@ -192,7 +211,7 @@ void dsp_envelope_kurtogram(dsp_envelope *e, const float complex *X, double *lo_
                 *cell = NAN;
                 continue;
             }
-            double v = band_to_baseband(e, X, lo, hi, l->m, l->plan) < 0 ? 0 : sk_of_buf(e->buf, l->m);
+            double v = band_to_baseband(e, X, lo, hi, l->m, l->plan) < 0 ? 0 : sk_of_buf(e->buf, l->m, e->sk_pieces);
             *cell = (float)v;
             if (v > best) { /* strict: on ties the earlier, wider band wins */
                 best = v;

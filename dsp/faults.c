@@ -54,23 +54,50 @@ static int on_shaft_harmonic(double f, double shaft_hz, double half_hz)
     return m >= 1 && fabs(f - m * shaft_hz) <= half_hz;
 }
 
-static void score_family(const float *ses, size_t nb, double df, double shaft_hz, double fund_hz,
-                         double side_hz, double tol, double thr, float *scratch, dsp_fault *out)
+struct fctx {
+    const float *ses;
+    size_t nb;
+    double df, shaft_hz, tol, thr;
+    double fund_hz[DSP_NFAMILIES]; /* kinematic fundamentals (0: family not searched) */
+    float *scratch;
+};
+
+/* True when f could equally be a line of another family: a line two families share is
+ * evidence for neither (with the 6205, 3·BPFO lies 0.7 % from 2·BPFI). */
+static int shared_with_other(const struct fctx *c, int fam, double f)
 {
+    for (int g = 0; g < DSP_NFAMILIES; g++) {
+        if (g == fam || c->fund_hz[g] <= 0)
+            continue;
+        for (int h = 1; h <= NLINES; h++)
+            if (fabs(f - h * c->fund_hz[g]) <= c->tol * f + c->df)
+                return 1;
+    }
+    return 0;
+}
+
+static void score_family(const struct fctx *c, int fam, double side_hz, dsp_fault *out)
+{
+    const float *ses = c->ses;
+    size_t nb = c->nb;
+    double df = c->df, fund_hz = c->fund_hz[fam], thr = c->thr;
     out->expected_hz = fund_hz;
     /* slip scan: the factor whose four lines stand highest together; the floors barely move
      * with the slip, so they are read once at the kinematic frequencies */
     double fl[NLINES];
-    for (int h = 1; h <= NLINES; h++)
-        fl[h - 1] = floor_at(ses, nb, df, h * fund_hz, scratch);
+    int usable[NLINES];
+    for (int h = 1; h <= NLINES; h++) {
+        fl[h - 1] = floor_at(ses, nb, df, h * fund_hz, c->scratch);
+        usable[h - 1] = !shared_with_other(c, fam, h * fund_hz);
+    }
     double step = df / (4.0 * fund_hz * NLINES);
     double best = -1, best_s = 1;
-    for (double s = 1 - tol; s <= 1 + tol + 1e-12; s += step) {
+    for (double s = 1 - c->tol; s <= 1 + c->tol + 1e-12; s += step) {
         double sum = 0;
         for (int h = 1; h <= NLINES; h++) {
             double f = h * fund_hz * s;
             double db = over_floor_db(ses, nb, df, f, df, fl[h - 1]);
-            if (db > 0 && !on_shaft_harmonic(f, shaft_hz, 1.5 * df))
+            if (db > 0 && usable[h - 1] && !on_shaft_harmonic(f, c->shaft_hz, 1.5 * df))
                 sum += db;
         }
         if (sum > best) {
@@ -81,18 +108,20 @@ static void score_family(const float *ses, size_t nb, double df, double shaft_hz
     out->found_hz = fund_hz * best_s;
     out->strength_db = 0;
     out->harmonics = 0;
-    out->score = 0;
+    out->shared_mask = 0;
     for (int h = 1; h <= NLINES; h++) {
         double f = h * out->found_hz;
-        double db = on_shaft_harmonic(f, shaft_hz, 1.5 * df) ? 0 : over_floor_db(ses, nb, df, f, df, fl[h - 1]);
+        double db = on_shaft_harmonic(f, c->shaft_hz, 1.5 * df) ? 0 : over_floor_db(ses, nb, df, f, df, fl[h - 1]);
         out->line_db[h - 1] = db;
-        if (db > out->strength_db)
+        if (!usable[h - 1])
+            out->shared_mask |= 1u << (h - 1);
+        else if (db > out->strength_db)
             out->strength_db = db;
-        if (db >= thr) {
-            out->harmonics++;
-            out->score += db;
-        }
     }
+    /* a shared line supports a family only once the family stands on a line of its own */
+    for (int h = 1; h <= NLINES; h++)
+        if (out->line_db[h - 1] >= thr && (usable[h - 1] || out->strength_db >= thr))
+            out->harmonics++;
     out->sidebands = 0;
     out->sideband_db = 0;
     if (side_hz > 0) {
@@ -100,16 +129,22 @@ static void score_family(const float *ses, size_t nb, double df, double shaft_hz
         for (int h = 1; h <= 2; h++)
             for (int sgn = -1; sgn <= 1; sgn += 2) {
                 double f = h * out->found_hz + sgn * side_hz;
-                double db = line_db(ses, nb, df, f, df + 0.005 * f, scratch);
+                if (on_shaft_harmonic(f, c->shaft_hz, 1.5 * df + 0.005 * f))
+                    continue;
+                double db = line_db(ses, nb, df, f, df + 0.005 * f, c->scratch);
                 out->sideband_db += db;
                 n++;
-                if (db >= thr) {
+                if (db >= thr)
                     out->sidebands++;
-                    out->score += 0.5 * db;
-                }
             }
-        out->sideband_db /= n;
+        if (n)
+            out->sideband_db /= n;
     }
+    /* Families are ranked by their strongest line; each further line that stands adds a little.
+     * Summing the strengths instead would favour the family with the most lines in the search,
+     * and with ±2 % slip windows a family with many lines catches its neighbours' sidebands. */
+    int lines = out->harmonics + out->sidebands;
+    out->score = out->strength_db + 0.5 * (lines > 1 ? lines - 1 : 0);
     /* one clear line with a harmonic or a sideband, or one very strong line */
     out->detected = out->strength_db >= thr &&
                     (out->harmonics + out->sidebands >= 2 || out->strength_db >= thr + 6);
@@ -121,14 +156,25 @@ void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double 
     double k = nseg > 0 ? nseg : 1;
     double thr = fmax(6.0, 10 * log10(1 + 5 / sqrt(k)));
     r->threshold_db = thr;
-    const double orders[DSP_NFAMILIES] = {o->bpfo, o->bpfi, o->bsf, o->ftf};
+    struct fctx c = {.ses = ses, .nb = nb, .df = df, .shaft_hz = shaft_hz, .tol = tol, .thr = thr,
+                     .fund_hz = {o->bpfo * shaft_hz, o->bpfi * shaft_hz, o->bsf * shaft_hz, o->ftf * shaft_hz},
+                     .scratch = scratch};
     const double sides[DSP_NFAMILIES] = {0, shaft_hz, o->ftf * shaft_hz, 0};
     for (int f = 0; f < DSP_NFAMILIES; f++) {
         memset(&r->faults[f], 0, sizeof r->faults[f]);
         r->faults[f].family = (enum dsp_family)f;
-        if (orders[f] > 0)
-            score_family(ses, nb, df, shaft_hz, orders[f] * shaft_hz, sides[f], tol, thr, scratch,
-                         &r->faults[f]);
+        if (c.fund_hz[f] > 0)
+            score_family(&c, f, sides[f], &r->faults[f]);
+    }
+    /* A rolling element carries its defect round with the cage, so cage-rate lines in the
+     * envelope are the usual company of a ball fault: they support it. On their own, and only
+     * as a full family, they point at the cage itself. */
+    dsp_fault *ball = &r->faults[DSP_BSF], *cage = &r->faults[DSP_FTF];
+    if (cage->detected && ball->strength_db >= thr) {
+        ball->detected = true;
+        cage->detected = false;
+    } else if (cage->detected && cage->harmonics < 3) {
+        cage->detected = false;
     }
     static const enum dsp_diagnosis diag_of[DSP_NFAMILIES] = {DSP_DIAG_OUTER, DSP_DIAG_INNER,
                                                               DSP_DIAG_BALL, DSP_DIAG_CAGE};
