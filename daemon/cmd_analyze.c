@@ -62,6 +62,11 @@ static cJSON *fault_json(const dsp_fault *f)
     for (int h = 0; h < 4; h++)
         cJSON_AddItemToArray(lines, num(f->line_db[h], 1));
     cJSON_AddNumberToObject(o, "sidebands", f->sidebands);
+    if (f->family == DSP_BPFI || f->family == DSP_BSF) {
+        cJSON *sb = cJSON_AddArrayToObject(o, "sideband_db");
+        for (int i = 0; i < 4; i++)
+            cJSON_AddItemToArray(sb, num(f->sideband_db[i], 1));
+    }
     cJSON_AddItemToObject(o, "score", num(f->score, 1));
     cJSON_AddBoolToObject(o, "detected", f->detected);
     return o;

@@ -79,9 +79,8 @@ dsp_analyzer *dsp_analyzer_new(const dsp_analyzer_config *cfg_in, char *err, siz
         return NULL;
     }
     double dur = (double)c.nsamples / c.fs_hz;
-    if (c.nsamples < 2048 || dur < 0.25) {
-        snprintf(err, errlen, "%zu samples (%.3f s) are too few: at least 2048 samples and 0.25 s are needed",
-                 c.nsamples, dur);
+    if (c.nsamples < 1024) {
+        snprintf(err, errlen, "%zu samples (%.3f s) are too few: at least 1024 are needed", c.nsamples, dur);
         return NULL;
     }
     if (c.speed_min_hz <= 0) c.speed_min_hz = 10;
@@ -146,10 +145,11 @@ dsp_analyzer *dsp_analyzer_new(const dsp_analyzer_config *cfg_in, char *err, siz
     a->acc_amp = malloc(a->spec_bins * sizeof(float));
     a->vel_amp = malloc(a->spec_bins * sizeof(float));
 
-    /* envelope: bands at least three defect fundamentals wide (room for the modulation), an
-     * envelope spectrum reaching past the fourth harmonic plus a sideband */
+    /* envelope: the squared envelope of a band B wide is readable up to about 0.8 B, so bands
+     * are wide enough to show three harmonics of the highest defect frequency and a shaft
+     * sideband; the envelope spectrum reaches past the fourth harmonic plus a sideband */
     double fmax_def = max_defect_hz(&c, speed_hi);
-    double min_bw = fmax_def > 0 ? 3 * fmax_def : c.fs_hz / 256;
+    double min_bw = fmax_def > 0 ? (3 * fmax_def + speed_hi) / 0.8 : c.fs_hz / 256;
     double env_fmax = fmax_def > 0 ? 1.15 * (4 * fmax_def + speed_hi) : fmax(500, 10 * speed_hi);
     env_fmax = fmin(env_fmax, 0.45 * c.fs_hz);
     if (c.band_lo_hz != 0 || c.band_hi_hz != 0)
@@ -261,7 +261,7 @@ int dsp_analyze(dsp_analyzer *a, const float *x, dsp_result *r)
 
     r->has_faults = c->has_bearing && r->shaft_hz > 0;
     if (r->has_faults)
-        dsp_detect_faults(a->ses, a->env_bins, a->env_df, nseg, r->shaft_hz, &c->orders, c->slip_tol,
+        dsp_detect_faults(a->ses, a->env_bins, a->env_df, nseg, r->band_hi_hz - r->band_lo_hz, r->shaft_hz, &c->orders, c->slip_tol,
                           a->scratch, r);
     return 0;
 }

@@ -96,7 +96,8 @@ typedef struct dsp_fault {
     int harmonics;          /* how many of harmonics 1..4 stand over the detection threshold */
     unsigned shared_mask;   /* bit h-1: harmonic h coincides with another family's line and
                                is not counted as evidence */
-    double sideband_db;     /* mean strength of the characteristic sidebands (BPFI ± 1X, BSF ± FTF) */
+    double sideband_db[4];  /* the characteristic sidebands over their floors: h·F − S, h·F + S for
+                               h = 1, 2, with S = 1X for BPFI and FTF for BSF (0: not read) */
     int sidebands;          /* how many sidebands stand over the threshold */
     double score;           /* evidence used to rank the families */
     bool detected;

@@ -44,6 +44,8 @@ double dsp_estimate_shaft_hz(const float *amp, size_t nbins, double df_hz, doubl
 
 /* Median of v[lo..hi] (inclusive, clipped to [0, n)) using scratch; 0 for an empty range. */
 double dsp_local_median(const float *v, size_t n, long lo, long hi, float *scratch);
+/* The q-quantile (0 ≤ q ≤ 1) of the same range. */
+double dsp_local_quantile(const float *v, size_t n, long lo, long hi, double q, float *scratch);
 /* Largest value of v in the bins within ±half_hz of f_hz (at least the nearest bin). */
 double dsp_peak_near(const float *v, size_t n, double df_hz, double f_hz, double half_hz, double *at_hz);
 
@@ -51,8 +53,8 @@ double dsp_peak_near(const float *v, size_t n, double df_hz, double f_hz, double
 
 /* Scores every defect family in a squared-envelope power spectrum and sets faults[],
  * diagnosis, diagnosis_weak and threshold_db of r. nseg: segments averaged (sets the
- * detection threshold). */
-void dsp_detect_faults(const float *ses, size_t nbins, double df_hz, int nseg, double shaft_hz,
+ * detection threshold); band_width_hz: width of the demodulated band (limits what is read). */
+void dsp_detect_faults(const float *ses, size_t nbins, double df_hz, int nseg, double band_width_hz, double shaft_hz,
                        const dsp_bearing_orders *o, double tol, float *scratch, dsp_result *r);
 
 #endif

@@ -23,26 +23,42 @@
 #define FLOOR_REL 0.12   /* the floor is read over ±12 % of a line's frequency … */
 #define FLOOR_MIN_BINS 10 /* … and at least this many bins each side */
 
-/* The median of the SES around f: the floor a line at f is measured against. */
-static double floor_at(const float *ses, size_t nb, double df, double f, float *scratch)
+struct fctx {
+    const float *ses;
+    size_t nb;
+    double df, shaft_hz, tol, thr;
+    double fund_hz[DSP_NFAMILIES]; /* kinematic fundamentals (0: family not searched) */
+    double floor_scale;    /* lower quartile → median of averaged noise */
+    double valid_hz;       /* the SES is read only below this */
+    float *scratch;
+};
+
+/* The noise floor of the SES around f. A damaged bearing fills its envelope spectrum with
+ * lines (harmonics, and cage- or shaft-rate sidebands every few hertz), so the floor is read
+ * from the lower quartile of the bins around f, which holds while up to three bins in four are
+ * lines, and scaled to the median that averaged noise would have: a bin of a K-segment average
+ * is Gamma(K) distributed, its quartile about 1 − 0.674/√K and its median about 1 − 1/(3K) of
+ * its mean. */
+static double floor_at(const struct fctx *c, double f)
 {
-    long c = lround(f / df);
-    long w = (long)fmax(FLOOR_MIN_BINS, ceil(FLOOR_REL * f / df));
-    return dsp_local_median(ses, nb, c - w, c + w, scratch);
+    long k = lround(f / c->df);
+    long w = (long)fmax(FLOOR_MIN_BINS, ceil(FLOOR_REL * f / c->df));
+    long top = (long)floor(c->valid_hz / c->df);
+    return c->floor_scale * dsp_local_quantile(c->ses, c->nb, k - w, k + w < top ? k + w : top, 0.25, c->scratch);
 }
 
 /* Power of the strongest bin within ±half_hz of f over the floor, in dB (0 when out of range). */
-static double over_floor_db(const float *ses, size_t nb, double df, double f, double half_hz, double fl)
+static double over_floor_db(const struct fctx *c, double f, double half_hz, double fl)
 {
-    if (f <= df || f >= (double)(nb - 2) * df || !(fl > 0))
+    if (f <= c->df || f + half_hz >= c->valid_hz || !(fl > 0))
         return 0;
-    double peak = dsp_peak_near(ses, nb, df, f, half_hz, NULL);
+    double peak = dsp_peak_near(c->ses, c->nb, c->df, f, half_hz, NULL);
     return peak > 0 ? 10 * log10(peak / fl) : 0;
 }
 
-static double line_db(const float *ses, size_t nb, double df, double f, double half_hz, float *scratch)
+static double line_db(const struct fctx *c, double f, double half_hz)
 {
-    return over_floor_db(ses, nb, df, f, half_hz, floor_at(ses, nb, df, f, scratch));
+    return over_floor_db(c, f, half_hz, floor_at(c, f));
 }
 
 /* True when f lies within the search half-width of a multiple of the shaft speed. */
@@ -54,13 +70,6 @@ static int on_shaft_harmonic(double f, double shaft_hz, double half_hz)
     return m >= 1 && fabs(f - m * shaft_hz) <= half_hz;
 }
 
-struct fctx {
-    const float *ses;
-    size_t nb;
-    double df, shaft_hz, tol, thr;
-    double fund_hz[DSP_NFAMILIES]; /* kinematic fundamentals (0: family not searched) */
-    float *scratch;
-};
 
 /* True when f could equally be a line of another family: a line two families share is
  * evidence for neither (with the 6205, 3·BPFO lies 0.7 % from 2·BPFI). */
@@ -78,8 +87,6 @@ static int shared_with_other(const struct fctx *c, int fam, double f)
 
 static void score_family(const struct fctx *c, int fam, double side_hz, dsp_fault *out)
 {
-    const float *ses = c->ses;
-    size_t nb = c->nb;
     double df = c->df, fund_hz = c->fund_hz[fam], thr = c->thr;
     out->expected_hz = fund_hz;
     /* slip scan: the factor whose four lines stand highest together; the floors barely move
@@ -87,7 +94,7 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
     double fl[NLINES];
     int usable[NLINES];
     for (int h = 1; h <= NLINES; h++) {
-        fl[h - 1] = floor_at(ses, nb, df, h * fund_hz, c->scratch);
+        fl[h - 1] = floor_at(c, h * fund_hz);
         usable[h - 1] = !shared_with_other(c, fam, h * fund_hz);
     }
     double step = df / (4.0 * fund_hz * NLINES);
@@ -96,7 +103,7 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
         double sum = 0;
         for (int h = 1; h <= NLINES; h++) {
             double f = h * fund_hz * s;
-            double db = over_floor_db(ses, nb, df, f, df, fl[h - 1]);
+            double db = over_floor_db(c, f, df, fl[h - 1]);
             if (db > 0 && usable[h - 1] && !on_shaft_harmonic(f, c->shaft_hz, 1.5 * df))
                 sum += db;
         }
@@ -111,7 +118,7 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
     out->shared_mask = 0;
     for (int h = 1; h <= NLINES; h++) {
         double f = h * out->found_hz;
-        double db = on_shaft_harmonic(f, c->shaft_hz, 1.5 * df) ? 0 : over_floor_db(ses, nb, df, f, df, fl[h - 1]);
+        double db = on_shaft_harmonic(f, c->shaft_hz, 1.5 * df) ? 0 : over_floor_db(c, f, df, fl[h - 1]);
         out->line_db[h - 1] = db;
         if (!usable[h - 1])
             out->shared_mask |= 1u << (h - 1);
@@ -123,22 +130,17 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
         if (out->line_db[h - 1] >= thr && (usable[h - 1] || out->strength_db >= thr))
             out->harmonics++;
     out->sidebands = 0;
-    out->sideband_db = 0;
     if (side_hz > 0) {
-        int n = 0;
         for (int h = 1; h <= 2; h++)
             for (int sgn = -1; sgn <= 1; sgn += 2) {
                 double f = h * out->found_hz + sgn * side_hz;
                 if (on_shaft_harmonic(f, c->shaft_hz, 1.5 * df + 0.005 * f))
                     continue;
-                double db = line_db(ses, nb, df, f, df + 0.005 * f, c->scratch);
-                out->sideband_db += db;
-                n++;
+                double db = line_db(c, f, df + 0.005 * f);
+                out->sideband_db[2 * (h - 1) + (sgn > 0)] = db;
                 if (db >= thr)
                     out->sidebands++;
             }
-        if (n)
-            out->sideband_db /= n;
     }
     /* Families are ranked by their strongest line; each further line that stands adds a little.
      * Summing the strengths instead would favour the family with the most lines in the search,
@@ -150,7 +152,7 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
                     (out->harmonics + out->sidebands >= 2 || out->strength_db >= thr + 6);
 }
 
-void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double shaft_hz,
+void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double band_width_hz, double shaft_hz,
                        const dsp_bearing_orders *o, double tol, float *scratch, dsp_result *r)
 {
     double k = nseg > 0 ? nseg : 1;
@@ -159,6 +161,10 @@ void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double 
     struct fctx c = {.ses = ses, .nb = nb, .df = df, .shaft_hz = shaft_hz, .tol = tol, .thr = thr,
                      .fund_hz = {o->bpfo * shaft_hz, o->bpfi * shaft_hz, o->bsf * shaft_hz, o->ftf * shaft_hz},
                      .scratch = scratch};
+    /* the squared envelope of a band B wide has no content above B, and its noise floor falls
+     * linearly towards B: lines are read below 0.8 B */
+    c.valid_hz = fmin(0.8 * band_width_hz, (double)(nb - 2) * df);
+    c.floor_scale = (1 - 1 / (3 * k)) / fmax(0.2, 1 - 0.674 / sqrt(k));
     const double sides[DSP_NFAMILIES] = {0, shaft_hz, o->ftf * shaft_hz, 0};
     for (int f = 0; f < DSP_NFAMILIES; f++) {
         memset(&r->faults[f], 0, sizeof r->faults[f]);
@@ -166,16 +172,12 @@ void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double 
         if (c.fund_hz[f] > 0)
             score_family(&c, f, sides[f], &r->faults[f]);
     }
-    /* A rolling element carries its defect round with the cage, so cage-rate lines in the
-     * envelope are the usual company of a ball fault: they support it. On their own, and only
-     * as a full family, they point at the cage itself. */
-    dsp_fault *ball = &r->faults[DSP_BSF], *cage = &r->faults[DSP_FTF];
-    if (cage->detected && ball->strength_db >= thr) {
-        ball->detected = true;
+    /* Cage-rate lines are common in the envelope of sound bearings too (uneven loading of the
+     * rolling elements turns with the cage; the healthy run-in of the IMS rig shows them), so
+     * they name the cage only as a complete, strong family. */
+    dsp_fault *cage = &r->faults[DSP_FTF];
+    if (cage->detected && (cage->harmonics < NLINES || cage->strength_db < thr + 12))
         cage->detected = false;
-    } else if (cage->detected && cage->harmonics < 3) {
-        cage->detected = false;
-    }
     static const enum dsp_diagnosis diag_of[DSP_NFAMILIES] = {DSP_DIAG_OUTER, DSP_DIAG_INNER,
                                                               DSP_DIAG_BALL, DSP_DIAG_CAGE};
     r->diagnosis = DSP_DIAG_NONE;

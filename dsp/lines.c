@@ -14,6 +14,11 @@ static int cmp_float(const void *a, const void *b)
 
 double dsp_local_median(const float *v, size_t n, long lo, long hi, float *scratch)
 {
+    return dsp_local_quantile(v, n, lo, hi, 0.5, scratch);
+}
+
+double dsp_local_quantile(const float *v, size_t n, long lo, long hi, double q, float *scratch)
+{
     if (lo < 0) lo = 0;
     if (hi >= (long)n) hi = (long)n - 1;
     if (hi < lo)
@@ -21,7 +26,7 @@ double dsp_local_median(const float *v, size_t n, long lo, long hi, float *scrat
     size_t m = (size_t)(hi - lo + 1);
     memcpy(scratch, v + lo, m * sizeof *v);
     qsort(scratch, m, sizeof *scratch, cmp_float); /* a few hundred values at most */
-    return scratch[m / 2];
+    return scratch[(size_t)(q * (double)(m - 1) + 0.5)];
 }
 
 double dsp_peak_near(const float *v, size_t n, double df_hz, double f_hz, double half_hz, double *at_hz)
