@@ -52,6 +52,10 @@ LIB     := $(BUILD)/libvibewatch.a
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_HELP := tests/unit/testlib.c
+# FFTW vs KissFFT: links both, so it exists only where the library is built with FFTW.
+ifeq ($(FFT),fftw)
+  UNIT_BIN += $(BUILD)/tests/test_fft_backends
+endif
 BENCH_BIN := $(BUILD)/bench/bench_analyze
 
 .PHONY: all deps test run bench clean check-deps
@@ -75,6 +79,11 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HELP) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) $(ALL_LDLIBS)
+
+$(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft_kiss.c $(UNIT_HELP) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
+	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
 $(BENCH_BIN): bench/bench_analyze.c $(LIB)
 	@mkdir -p $(dir $@)

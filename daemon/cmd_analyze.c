@@ -123,6 +123,7 @@ static cJSON *channel_json(int ch, const dsp_result *r, const struct analyze_opt
     cJSON *h = cJSON_AddArrayToObject(c, "harmonics_1x_2x_3x_mm_s");
     for (int i = 0; i < 3; i++)
         cJSON_AddItemToArray(h, num(r->harmonics_mm_s[i], 4));
+    cJSON_AddBoolToObject(c, "broadband", r->broadband);
     cJSON *faults = cJSON_AddArrayToObject(c, "faults");
     if (r->has_faults) {
         for (int f = 0; f < DSP_NFAMILIES; f++)
@@ -164,6 +165,10 @@ static void channel_text(int ch, const dsp_result *r, const struct analyze_opts 
     }
     printf("    bearing        %s: BPFO %.4gX  BPFI %.4gX  BSF %.4gX  FTF %.4gX\n", o->bearing_desc, o->orders.bpfo,
            o->orders.bpfi, o->orders.bsf, o->orders.ftf);
+    if (!r->broadband) {
+        puts("    defects        not assessed: the signal has no broadband content (a pure tone or a synthetic signal?)");
+        return;
+    }
     if (!r->has_faults) {
         puts("    defects        not assessed: the running speed is unknown");
         return;

@@ -30,10 +30,10 @@ int cmd_simulate(int argc, char **argv)
         {"fault", 1, 0, 'f'}, {"bearing", 1, 0, 'b'}, {"rpm", 1, 0, 'r'}, {"fs", 1, 0, 's'},
         {"seconds", 1, 0, 'd'}, {"impact-g", 1, 0, 'i'}, {"noise-g", 1, 0, 'n'},
         {"resonance-hz", 1, 0, 'R'}, {"seed", 1, 0, 'S'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    int opt;
+    int opt, li = -1;
     optind = 1;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:", lo, &li)) != -1) {
         double *target = NULL;
         switch (opt) {
         case 'o': path = optarg; break;
@@ -53,7 +53,7 @@ int cmd_simulate(int argc, char **argv)
         default: FAIL("unknown option or missing value: %s (see --help)", argv[optind - 1]);
         }
         if (target && (cli_parse_double(optarg, target) < 0 || *target < 0))
-            FAIL("%s %s: not a non-negative number", argv[optind - 2], optarg);
+            FAIL("--%s %s: not a non-negative number", lo[li].name, optarg); /* also right for --rpm=abc */
     }
     if (!path || optind != argc) {
         usage(stderr);

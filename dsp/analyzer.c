@@ -163,7 +163,7 @@ dsp_analyzer *dsp_analyzer_new(const dsp_analyzer_config *cfg_in, char *err, siz
         dsp_envelope_squared(a->env, a->white, 0, 0, &env_len, &env_rate);
         double env_df_want = clamp(speed_lo / 40, 0.05, 1.0);
         size_t eseg = dsp_fft_good_size_even((size_t)ceil(env_rate / env_df_want));
-        size_t eseg_max = dsp_fft_good_size_below_even((size_t)(0.4 * (double)env_len));
+        size_t eseg_max = dsp_fft_good_size_below_even((size_t)(0.4 * 0.94 * (double)env_len));
         if (eseg > eseg_max) eseg = eseg_max;
         a->w_env = dsp_welch_new(eseg, DSP_WIN_HANN);
         a->env_bins = eseg / 2 + 1;
@@ -238,6 +238,18 @@ int dsp_analyze(dsp_analyzer *a, const float *x, dsp_result *r)
     for (size_t i = 0; i < nfft; i++)
         a->buf[i] = (x[i] - mean) * a->taper[i < nfft / 2 ? i : nfft - 1 - i];
     dsp_fft_r2c(a->plan, a->buf, a->spec);
+    /* A recording whose strongest line stands more than 120 dB over the spectrum's geometric
+     * mean has no broadband content to demodulate: a synthetic tone, or a channel that carries
+     * nothing but a clean sine. Whitening would raise its round-off to full scale and the
+     * envelope would show lines made by the arithmetic, so the envelope is not read. */
+    double log_sum = 0, peak = 0;
+    for (size_t k = 1; k < nb; k++) {
+        double m = cabsf(a->spec[k]);
+        log_sum += log(m > 1e-30 ? m : 1e-30);
+        if (m > peak)
+            peak = m;
+    }
+    r->broadband = peak > 0 && peak < 1e6 * exp(log_sum / (double)(nb - 1));
     a->white[0] = 0;
     for (size_t k = 1; k < nb; k++) {
         float m = cabsf(a->spec[k]);
@@ -257,12 +269,18 @@ int dsp_analyze(dsp_analyzer *a, const float *x, dsp_result *r)
     size_t env_len;
     double env_rate;
     const float *env = dsp_envelope_squared(a->env, a->white, r->band_lo_hz, r->band_hi_hz, &env_len, &env_rate);
-    int nseg = dsp_welch_psd(a->w_env, env, env_len, env_rate, a->ses);
+    /* the first and last 3 % hold the taper's fade, whose shape would print lines of its own */
+    size_t edge = (size_t)(0.03 * (double)env_len);
+    dsp_ses ses = {.power = a->ses, .nbins = a->env_bins, .df_hz = a->env_df,
+                   .band_width_hz = r->band_hi_hz - r->band_lo_hz};
+    ses.nseg = dsp_welch_psd(a->w_env, env + edge, env_len - 2 * edge, env_rate, a->ses);
+    for (size_t i = edge; i < env_len - edge; i++)
+        ses.env_mean += env[i];
+    ses.env_mean /= (double)(env_len - 2 * edge);
 
-    r->has_faults = c->has_bearing && r->shaft_hz > 0;
+    r->has_faults = c->has_bearing && r->shaft_hz > 0 && r->broadband;
     if (r->has_faults)
-        dsp_detect_faults(a->ses, a->env_bins, a->env_df, nseg, r->band_hi_hz - r->band_lo_hz, r->shaft_hz, &c->orders, c->slip_tol,
-                          a->scratch, r);
+        dsp_detect_faults(&ses, r->shaft_hz, &c->orders, c->slip_tol, a->scratch, r);
     return 0;
 }
 

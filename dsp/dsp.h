@@ -115,7 +115,9 @@ typedef struct dsp_result {
     enum dsp_band_source band_source;
     double band_kurtosis;         /* spectral kurtosis of the chosen band */
     double kurtogram_level;       /* decomposition level of the chosen band (1/3 steps) */
-    int has_faults;               /* bearing known and speed known */
+    bool broadband;               /* the spectrum has a broadband floor (false: a synthetic tone,
+                                     a dead channel: the envelope is not read) */
+    int has_faults;               /* bearing known, speed known, broadband content */
     dsp_fault faults[DSP_NFAMILIES];
     enum dsp_diagnosis diagnosis;
     bool diagnosis_weak;          /* the winning evidence is present but marginal */

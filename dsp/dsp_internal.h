@@ -51,10 +51,19 @@ double dsp_peak_near(const float *v, size_t n, double df_hz, double f_hz, double
 
 /* ---- faults.c ---- */
 
-/* Scores every defect family in a squared-envelope power spectrum and sets faults[],
- * diagnosis, diagnosis_weak and threshold_db of r. nseg: segments averaged (sets the
- * detection threshold); band_width_hz: width of the demodulated band (limits what is read). */
-void dsp_detect_faults(const float *ses, size_t nbins, double df_hz, int nseg, double band_width_hz, double shaft_hz,
-                       const dsp_bearing_orders *o, double tol, float *scratch, dsp_result *r);
+/* A squared-envelope spectrum and what it was made from. */
+typedef struct dsp_ses {
+    const float *power;     /* one-sided PSD of the squared envelope */
+    size_t nbins;
+    double df_hz;
+    int nseg;               /* segments averaged: sets the detection threshold */
+    double band_width_hz;   /* width of the demodulated band: the SES has content below it only */
+    double env_mean;        /* mean of the squared envelope: modulation depths are relative to it */
+} dsp_ses;
+
+/* Scores every defect family in the SES and sets faults[], diagnosis, diagnosis_weak and
+ * threshold_db of r. */
+void dsp_detect_faults(const dsp_ses *ses, double shaft_hz, const dsp_bearing_orders *o, double tol,
+                       float *scratch, dsp_result *r);
 
 #endif

@@ -30,6 +30,7 @@ struct fctx {
     double fund_hz[DSP_NFAMILIES]; /* kinematic fundamentals (0: family not searched) */
     double floor_scale;    /* lower quartile → median of averaged noise */
     double valid_hz;       /* the SES is read only below this */
+    double floor_min;      /* the floor a 0.1 % modulation of the envelope would make */
     float *scratch;
 };
 
@@ -50,7 +51,10 @@ static double floor_at(const struct fctx *c, double f)
 /* Power of the strongest bin within ±half_hz of f over the floor, in dB (0 when out of range). */
 static double over_floor_db(const struct fctx *c, double f, double half_hz, double fl)
 {
-    if (f <= c->df || f + half_hz >= c->valid_hz || !(fl > 0))
+    if (f <= c->df || f + half_hz >= c->valid_hz)
+        return 0;
+    fl = fmax(fl, c->floor_min);
+    if (!(fl > 0))
         return 0;
     double peak = dsp_peak_near(c->ses, c->nb, c->df, f, half_hz, NULL);
     return peak > 0 ? 10 * log10(peak / fl) : 0;
@@ -98,7 +102,7 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
         usable[h - 1] = !shared_with_other(c, fam, h * fund_hz);
     }
     double step = df / (4.0 * fund_hz * NLINES);
-    double best = -1, best_s = 1;
+    double best = -1, best_s = 1, best_last = 1;
     for (double s = 1 - c->tol; s <= 1 + c->tol + 1e-12; s += step) {
         double sum = 0;
         for (int h = 1; h <= NLINES; h++) {
@@ -109,10 +113,12 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
         }
         if (sum > best) {
             best = sum;
-            best_s = s;
+            best_s = best_last = s;
+        } else if (sum == best && best_last >= s - 1.5 * step) {
+            best_last = s; /* the same lines read over a run of slips: keep its middle */
         }
     }
-    out->found_hz = fund_hz * best_s;
+    out->found_hz = fund_hz * 0.5 * (best_s + best_last);
     out->strength_db = 0;
     out->harmonics = 0;
     out->shared_mask = 0;
@@ -152,9 +158,13 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
                     (out->harmonics + out->sidebands >= 2 || out->strength_db >= thr + 6);
 }
 
-void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double band_width_hz, double shaft_hz,
-                       const dsp_bearing_orders *o, double tol, float *scratch, dsp_result *r)
+void dsp_detect_faults(const dsp_ses *sp, double shaft_hz, const dsp_bearing_orders *o, double tol,
+                       float *scratch, dsp_result *r)
 {
+    const float *ses = sp->power;
+    size_t nb = sp->nbins;
+    double df = sp->df_hz, band_width_hz = sp->band_width_hz;
+    int nseg = sp->nseg;
     double k = nseg > 0 ? nseg : 1;
     double thr = fmax(6.0, 10 * log10(1 + 5 / sqrt(k)));
     r->threshold_db = thr;
@@ -164,6 +174,10 @@ void dsp_detect_faults(const float *ses, size_t nb, double df, int nseg, double 
     /* the squared envelope of a band B wide has no content above B, and its noise floor falls
      * linearly towards B: lines are read below 0.8 B */
     c.valid_hz = fmin(0.8 * band_width_hz, (double)(nb - 2) * df);
+    /* A modulation of depth m of the envelope's mean makes a line of power (m·mean)²/2 spread
+     * over the Hann window's 1.5 bins. Lines weaker than a 0.1 % modulation are numerical dust
+     * (round-off in a clean tone's envelope), whatever the local floor. */
+    c.floor_min = 0.5 * (1e-3 * sp->env_mean) * (1e-3 * sp->env_mean) / (1.5 * df);
     c.floor_scale = (1 - 1 / (3 * k)) / fmax(0.2, 1 - 0.674 / sqrt(k));
     const double sides[DSP_NFAMILIES] = {0, shaft_hz, o->ftf * shaft_hz, 0};
     for (int f = 0; f < DSP_NFAMILIES; f++) {
