@@ -68,6 +68,9 @@ static cJSON *fault_json(const dsp_fault *f)
             cJSON_AddItemToArray(sb, num(f->sideband_db[i], 1));
     }
     cJSON_AddItemToObject(o, "score", num(f->score, 1));
+    cJSON *band = cJSON_AddArrayToObject(o, "band_hz");
+    cJSON_AddItemToArray(band, num(f->band_lo_hz, 1));
+    cJSON_AddItemToArray(band, num(f->band_hi_hz, 1));
     cJSON_AddBoolToObject(o, "detected", f->detected);
     return o;
 }
@@ -120,6 +123,11 @@ static cJSON *channel_json(int ch, const dsp_result *r, const struct analyze_opt
     cJSON_AddItemToObject(c, "band_kurtosis", num(r->band_kurtosis, 3));
     if (r->band_source == DSP_BAND_KURTOGRAM)
         cJSON_AddItemToObject(c, "kurtogram_level", num(r->kurtogram_level, 1));
+    if (r->wide_hi_hz > 0) {
+        cJSON *wide = cJSON_AddArrayToObject(c, "wide_band_hz");
+        cJSON_AddItemToArray(wide, num(r->wide_lo_hz, 1));
+        cJSON_AddItemToArray(wide, num(r->wide_hi_hz, 1));
+    }
     cJSON *h = cJSON_AddArrayToObject(c, "harmonics_1x_2x_3x_mm_s");
     for (int i = 0; i < 3; i++)
         cJSON_AddItemToArray(h, num(r->harmonics_mm_s[i], 4));
@@ -157,8 +165,9 @@ static void channel_text(int ch, const dsp_result *r, const struct analyze_opts 
         printf("    envelope band  %.0f–%.0f Hz (given), spectral kurtosis %.2f\n", r->band_lo_hz, r->band_hi_hz,
                r->band_kurtosis);
     else
-        printf("    envelope band  %.0f–%.0f Hz (fast kurtogram, level %.1f, spectral kurtosis %.2f)\n",
-               r->band_lo_hz, r->band_hi_hz, r->kurtogram_level, r->band_kurtosis);
+        printf("    envelope bands %.0f–%.0f Hz (whole whitened band), then %.0f–%.0f Hz (fast kurtogram, level %.1f, "
+               "spectral kurtosis %.2f)\n", r->wide_lo_hz, r->wide_hi_hz, r->band_lo_hz, r->band_hi_hz,
+               r->kurtogram_level, r->band_kurtosis);
     if (!o->has_bearing) {
         puts("    bearing        not given (--bearing, --geometry or --orders): no defect search");
         return;
@@ -173,12 +182,12 @@ static void channel_text(int ch, const dsp_result *r, const struct analyze_opts 
         puts("    defects        not assessed: the running speed is unknown");
         return;
     }
-    printf("      family   expected     found   strongest  harmonics  sidebands\n");
+    printf("      family   expected     found   strongest  harmonics  sidebands  band\n");
     for (int f = 0; f < DSP_NFAMILIES; f++) {
         const dsp_fault *x = &r->faults[f];
-        printf("      %-6s %8.2f Hz %8.2f Hz %7.1f dB      %d/4        %d%s\n", dsp_family_name(x->family),
-               x->expected_hz, x->found_hz, x->strength_db, x->harmonics, x->sidebands,
-               x->detected ? "      detected" : "");
+        printf("      %-6s %8.2f Hz %8.2f Hz %7.1f dB      %d/4        %d      %5.0f–%.0f Hz%s\n",
+               dsp_family_name(x->family), x->expected_hz, x->found_hz, x->strength_db, x->harmonics, x->sidebands,
+               x->band_lo_hz, x->band_hi_hz, x->detected ? "  detected" : "");
     }
     if (r->diagnosis == DSP_DIAG_NONE)
         printf("    diagnosis      none: no defect family stands %.1f dB over the envelope floor with a harmonic or sideband\n",

@@ -100,6 +100,7 @@ typedef struct dsp_fault {
                                h = 1, 2, with S = 1X for BPFI and FTF for BSF (0: not read) */
     int sidebands;          /* how many sidebands stand over the threshold */
     double score;           /* evidence used to rank the families */
+    double band_lo_hz, band_hi_hz; /* the demodulation band this evidence was read in */
     bool detected;
 } dsp_fault;
 
@@ -111,9 +112,10 @@ typedef struct dsp_result {
     enum dsp_speed_source shaft_source;
     double speed_confidence_db;   /* estimated speed: prominence of the 1X family */
     double harmonics_mm_s[3];     /* 1X, 2X, 3X velocity, RMS mm/s */
-    double band_lo_hz, band_hi_hz;
+    double band_lo_hz, band_hi_hz;  /* the band the kurtogram picked (or the given one) */
     enum dsp_band_source band_source;
-    double band_kurtosis;         /* spectral kurtosis of the chosen band */
+    double band_kurtosis;         /* spectral kurtosis of that band */
+    double wide_lo_hz, wide_hi_hz;  /* the whole whitened band read as well (0, 0: not read) */
     double kurtogram_level;       /* decomposition level of the chosen band (1/3 steps) */
     bool broadband;               /* the spectrum has a broadband floor (false: a synthetic tone,
                                      a dead channel: the envelope is not read) */

@@ -57,13 +57,13 @@ typedef struct dsp_ses {
     size_t nbins;
     double df_hz;
     int nseg;               /* segments averaged: sets the detection threshold */
-    double band_width_hz;   /* width of the demodulated band: the SES has content below it only */
+    double band_lo_hz, band_hi_hz; /* the demodulated band: the SES has content below its width only */
     double env_mean;        /* mean of the squared envelope: modulation depths are relative to it */
 } dsp_ses;
 
 /* Scores every defect family in the SES and sets faults[], diagnosis, diagnosis_weak and
- * threshold_db of r. */
+ * threshold_db of r. extra_db raises the detection threshold (for a second look at a record). */
 void dsp_detect_faults(const dsp_ses *ses, double shaft_hz, const dsp_bearing_orders *o, double tol,
-                       float *scratch, dsp_result *r);
+                       double extra_db, float *scratch, dsp_result *r);
 
 #endif

@@ -159,30 +159,28 @@ static void score_family(const struct fctx *c, int fam, double side_hz, dsp_faul
 }
 
 void dsp_detect_faults(const dsp_ses *sp, double shaft_hz, const dsp_bearing_orders *o, double tol,
-                       float *scratch, dsp_result *r)
+                       double extra_db, float *scratch, dsp_result *r)
 {
-    const float *ses = sp->power;
-    size_t nb = sp->nbins;
-    double df = sp->df_hz, band_width_hz = sp->band_width_hz;
-    int nseg = sp->nseg;
-    double k = nseg > 0 ? nseg : 1;
-    double thr = fmax(6.0, 10 * log10(1 + 5 / sqrt(k)));
+    double k = sp->nseg > 0 ? sp->nseg : 1;
+    double thr = fmax(6.0, 10 * log10(1 + 5 / sqrt(k))) + extra_db;
     r->threshold_db = thr;
-    struct fctx c = {.ses = ses, .nb = nb, .df = df, .shaft_hz = shaft_hz, .tol = tol, .thr = thr,
-                     .fund_hz = {o->bpfo * shaft_hz, o->bpfi * shaft_hz, o->bsf * shaft_hz, o->ftf * shaft_hz},
-                     .scratch = scratch};
+    struct fctx c = {.ses = sp->power, .nb = sp->nbins, .df = sp->df_hz, .shaft_hz = shaft_hz, .tol = tol,
+                     .thr = thr, .scratch = scratch,
+                     .fund_hz = {o->bpfo * shaft_hz, o->bpfi * shaft_hz, o->bsf * shaft_hz, o->ftf * shaft_hz}};
     /* the squared envelope of a band B wide has no content above B, and its noise floor falls
      * linearly towards B: lines are read below 0.8 B */
-    c.valid_hz = fmin(0.8 * band_width_hz, (double)(nb - 2) * df);
+    c.valid_hz = fmin(0.8 * (sp->band_hi_hz - sp->band_lo_hz), (double)(sp->nbins - 2) * sp->df_hz);
     /* A modulation of depth m of the envelope's mean makes a line of power (m·mean)²/2 spread
      * over the Hann window's 1.5 bins. Lines weaker than a 0.1 % modulation are numerical dust
      * (round-off in a clean tone's envelope), whatever the local floor. */
-    c.floor_min = 0.5 * (1e-3 * sp->env_mean) * (1e-3 * sp->env_mean) / (1.5 * df);
+    c.floor_min = 0.5 * (1e-3 * sp->env_mean) * (1e-3 * sp->env_mean) / (1.5 * sp->df_hz);
     c.floor_scale = (1 - 1 / (3 * k)) / fmax(0.2, 1 - 0.674 / sqrt(k));
     const double sides[DSP_NFAMILIES] = {0, shaft_hz, o->ftf * shaft_hz, 0};
     for (int f = 0; f < DSP_NFAMILIES; f++) {
         memset(&r->faults[f], 0, sizeof r->faults[f]);
         r->faults[f].family = (enum dsp_family)f;
+        r->faults[f].band_lo_hz = sp->band_lo_hz;
+        r->faults[f].band_hi_hz = sp->band_hi_hz;
         if (c.fund_hz[f] > 0)
             score_family(&c, f, sides[f], &r->faults[f]);
     }
