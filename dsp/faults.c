@@ -199,6 +199,7 @@ void dsp_detect_faults(const dsp_ses *sp, double shaft_hz, const dsp_bearing_ord
         if (r->faults[f].detected && r->faults[f].score > best) {
             best = r->faults[f].score;
             r->diagnosis = diag_of[f];
-            r->diagnosis_weak = r->faults[f].strength_db < thr + 6;
+            /* a lone line, however strong, could be any modulation that falls in the slip window */
+            r->diagnosis_weak = r->faults[f].strength_db < thr + 6 || r->faults[f].harmonics + r->faults[f].sidebands < 2;
         }
 }
