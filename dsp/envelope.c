@@ -138,12 +138,6 @@ static int band_to_baseband(dsp_envelope *e, const float complex *X, double lo_h
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Spectral kurtosis of a band from its complex envelope: E|c|⁴/(E|c|²)² − 2, read in up to
  * eight consecutive pieces of the record, and the median of those taken. A bearing defect
  * strikes every few milliseconds all through the record, so every piece is impulsive; a one-off
@@ -164,7 +158,12 @@ static double sk_of_buf(const float complex *c, size_t m, size_t pieces)
         }
         sk[p] = s2 > 0 ? (double)len * s4 / (s2 * s2) - 2.0 : 0;
     }
-    qsort(sk, pieces, sizeof sk[0], cmp_double);
+    for (size_t i = 1; i < pieces; i++) /* insertion sort: eight values at most */
+        for (size_t j = i; j > 0 && sk[j - 1] > sk[j]; j--) {
+            double t = sk[j];
+            sk[j] = sk[j - 1];
+            sk[j - 1] = t;
+        }
     return pieces & 1 ? sk[pieces / 2] : 0.5 * (sk[pieces / 2 - 1] + sk[pieces / 2]);
 }
 

@@ -3,13 +3,38 @@
 #include "dsp_internal.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
-static int cmp_float(const void *a, const void *b)
+/* The k-th smallest of v[0..n), reordering v: quickselect with a three-way partition (runs of
+ * equal values, common in a quiet spectrum, stay linear). In place: qsort would allocate for
+ * larger windows, and the analysis allocates nothing. */
+static float select_kth(float *v, long n, long k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    long lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi];
+        float p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        long lt = lo, i = lo, gt = hi;
+        while (i <= gt) {
+            float t = v[i];
+            if (t < p) {
+                v[i++] = v[lt];
+                v[lt++] = t;
+            } else if (t > p) {
+                v[i] = v[gt];
+                v[gt--] = t;
+            } else {
+                i++;
+            }
+        }
+        if (k < lt)
+            hi = lt - 1;
+        else if (k > gt)
+            lo = gt + 1;
+        else
+            return p;
+    }
+    return v[k];
 }
 
 double dsp_local_median(const float *v, size_t n, long lo, long hi, float *scratch)
@@ -25,8 +50,7 @@ double dsp_local_quantile(const float *v, size_t n, long lo, long hi, double q, 
         return 0;
     size_t m = (size_t)(hi - lo + 1);
     memcpy(scratch, v + lo, m * sizeof *v);
-    qsort(scratch, m, sizeof *scratch, cmp_float); /* a few hundred values at most */
-    return scratch[(size_t)(q * (double)(m - 1) + 0.5)];
+    return select_kth(scratch, (long)m, (long)(q * (double)(m - 1) + 0.5));
 }
 
 double dsp_peak_near(const float *v, size_t n, double df_hz, double f_hz, double half_hz, double *at_hz)
