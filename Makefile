@@ -7,10 +7,13 @@
 #   make run             install what is missing, build, run vibewatch on its embedded default
 #   make bench           speed and memory, printed as a table
 #   make deps            install the Debian packages the build and the tests need
+#   make V=1             show the compiler command lines
 # Each configuration builds into its own folder (build/fftw, build/kiss-san, …), so switching
 # between them never needs a `make clean`.
 
 FFT      ?= fftw
+V        ?= 0
+Q        := $(if $(filter 1,$(V)),,@)
 SANITIZE ?= 0
 WERROR   ?= 0
 PKG_CONFIG ?= pkg-config
@@ -66,28 +69,34 @@ vibewatch: $(BUILD)/vibewatch
 	@ln -sf $< $@
 
 $(BUILD)/vibewatch: $(BUILD)/daemon/main.o $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ALL_LDLIBS)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HELP) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) $(ALL_LDLIBS)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) $(ALL_LDLIBS)
 
 $(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft_kiss.c $(UNIT_HELP) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
 	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
 $(BENCH_BIN): bench/bench_analyze.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
 deps:
 	@sh deploy/install-deps.sh
@@ -107,4 +116,4 @@ bench: deps
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d

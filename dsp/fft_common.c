@@ -43,6 +43,13 @@ size_t dsp_fft_good_size_below_even(size_t n)
     return 0;
 }
 
+int fft_plan_args_ok(size_t n, enum dsp_fft_kind kind)
+{
+    if (kind != DSP_FFT_REAL && kind != DSP_FFT_COMPLEX)
+        return 0;
+    return n >= 2 && n <= (size_t)1 << 28 && !(kind == DSP_FFT_REAL && (n & 1));
+}
+
 void dsp_fft_timing(int on) { timing_on = on; }
 unsigned long long dsp_fft_time_ns(void) { return fft_ns; }
 

@@ -24,8 +24,7 @@ const char *dsp_fft_backend(void) { return "fftw"; }
 
 dsp_fft_plan *dsp_fft_plan_new(size_t n, enum dsp_fft_kind kind)
 {
-    if (n < 2 || n > (size_t)1 << 28 || (kind == DSP_FFT_REAL && (n & 1)) ||
-        (kind != DSP_FFT_REAL && kind != DSP_FFT_COMPLEX))
+    if (!fft_plan_args_ok(n, kind))
         return NULL;
     dsp_fft_plan *p = calloc(1, sizeof *p);
     if (!p)

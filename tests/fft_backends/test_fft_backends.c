@@ -43,16 +43,6 @@ const char *kissb_backend(void);
 
 #define MIN_SNR_DB 90.0
 
-static uint64_t rng_state = 31337;
-static double urand(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return ((double)(z >> 11) + 1.0) / 9007199254740992.0;
-}
-static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
 
 /* 10·log10(Σ|a|² / Σ|a - b|²); a is the reference (FFTW). +inf when identical. */
 static double snr_c(const float complex *a, const float complex *b, size_t n)
@@ -90,7 +80,7 @@ static int backends_distinct(void)
 static void fill(float *x, size_t n, int noise)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] = noise ? (float)grand() : (float)(0.8 * cos(2 * M_PI * 123.37 * (double)i / (double)n + 0.3));
+        x[i] = noise ? (float)t_grand() : (float)(0.8 * cos(2 * M_PI * 123.37 * (double)i / (double)n + 0.3));
 }
 
 static void real_case(int noise)

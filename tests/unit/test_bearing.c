@@ -67,21 +67,13 @@ static void test_ims_za2115(void)
     T_NEAR(hz.ftf, 14.8, 0.2, "ZA-2115 FTF Hz");
 }
 
-static unsigned long long rng = 0x9e3779b97f4a7c15ull;
-static double urand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (double)(rng >> 11) / 9007199254740992.0;
-}
 
 /* Identities of the kinematics, for geometry drawn across and beyond the real range. */
 static void test_identities(void)
 {
     for (int k = 0; k < 2000; k++) {
-        int n = 3 + (int)(urand() * 40);
-        double D = 5 + urand() * 500, d = D * (0.01 + 0.95 * urand()), a = urand() * 59.99;
+        int n = 3 + (int)(t_urand() * 40);
+        double D = 5 + t_urand() * 500, d = D * (0.01 + 0.95 * t_urand()), a = t_urand() * 59.99;
         dsp_bearing_orders o;
         int rc = dsp_bearing_orders_from_geometry(n, d, D, a, &o, NULL, 0);
         T_CHECK(rc == 0, "n=%d d=%g D=%g a=%g refused", n, d, D, a);

@@ -15,20 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- a fixed-seed generator of our own (splitmix64 + Box-Muller) ---- */
-
-static uint64_t rng_state;
-static void rng_seed(uint64_t s) { rng_state = s; }
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-/* uniform in (0, 1] */
-static double urand(void) { return ((double)(rng_next() >> 11) + 1.0) / 9007199254740992.0; }
-static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
 
 static float *alloc_f(size_t n)
 {
@@ -47,7 +33,7 @@ static void add_sine(float *x, size_t n, double fs, double amp, double f, double
 static void add_noise(float *x, size_t n, double rms)
 {
     for (size_t i = 0; i < n; i++)
-        x[i] += (float)(rms * grand());
+        x[i] += (float)(rms * t_grand());
 }
 
 /* velocity RMS in mm/s of an acceleration sine of amp g peak at f Hz */
@@ -114,9 +100,9 @@ static void test_stats_gaussian(void)
     const size_t n = 1000000;
     const double sigma = 0.3, mu = -0.4;
     float *x = alloc_f(n);
-    rng_seed(12345);
+    t_rng_seed(12345);
     for (size_t i = 0; i < n; i++)
-        x[i] = (float)(mu + sigma * grand());
+        x[i] = (float)(mu + sigma * t_grand());
     dsp_stats s;
     dsp_time_stats(x, n, &s);
     T_NEAR(s.mean, mu, 6 * sigma / 1000, "Gaussian mean");
@@ -130,7 +116,7 @@ static void test_stats_gaussian(void)
      * 4 are computed about the mean and normalised by σ³, σ⁴ (scaled and shifted, so that
      * σ ≠ 1 and the mean ≠ 0 show a moment that is not) */
     for (size_t i = 0; i < n; i++)
-        x[i] = (float)(5.0 - 0.3 * log(urand()));
+        x[i] = (float)(5.0 - 0.3 * log(t_urand()));
     dsp_time_stats(x, n, &s);
     T_NEAR(s.skewness, 2.0, 0.1, "exponential skewness");
     T_NEAR(s.kurtosis, 9.0, 0.8, "exponential kurtosis");
@@ -191,9 +177,9 @@ static void test_welch_parseval_noise(void)
     const size_t n = 1 << 18, seg = 1024;
     const double fs = 2500, sigma = 0.8, offset = 3.0;
     float *x = alloc_f(n), *psd = alloc_f(seg / 2 + 1);
-    rng_seed(777);
+    t_rng_seed(777);
     for (size_t i = 0; i < n; i++)
-        x[i] = (float)(offset + sigma * grand());
+        x[i] = (float)(offset + sigma * t_grand());
     double mean = 0, var = 0;
     for (size_t i = 0; i < n; i++)
         mean += x[i];
@@ -437,7 +423,7 @@ static void test_harmonics(void)
     if (!a)
         return;
     float *x = alloc_f(AN_N);
-    rng_seed(4242);
+    t_rng_seed(4242);
     add_noise(x, AN_N, 0.01);
     for (int h = 0; h < 3; h++)
         add_sine(x, AN_N, AN_FS, amp[h], (h + 1) * fr, ph[h]);
@@ -473,7 +459,7 @@ static void test_speed_estimate(void)
         return;
     float *x = alloc_f(AN_N);
     dsp_result r;
-    rng_seed(99);
+    t_rng_seed(99);
     add_noise(x, AN_N, 0.2);
     for (int h = 0; h < 4; h++)
         add_sine(x, AN_N, AN_FS, amp[h], (h + 1) * fr, 0.7 * h);
@@ -494,7 +480,7 @@ static void test_speed_estimate(void)
      * family's. Callers must gate on speed_confidence_db; what holds is either-or. */
     for (uint64_t seed = 1; seed <= 3; seed++) {
         memset(x, 0, AN_N * sizeof *x);
-        rng_seed(seed * 1000003);
+        t_rng_seed(seed * 1000003);
         add_noise(x, AN_N, 0.2);
         dsp_analyze(a, x, &r);
         T_CHECK(r.shaft_source == DSP_SPEED_NONE || r.speed_confidence_db < 20,

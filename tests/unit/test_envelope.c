@@ -14,17 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng_state;
-static void rng_seed(uint64_t s) { rng_state = s; }
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static double urand(void) { return ((double)(rng_next() >> 11) + 1.0) / 9007199254740992.0; }
-static double grand(void) { return sqrt(-2 * log(urand())) * cos(2 * M_PI * urand()); }
 
 static void *xcalloc(size_t n, size_t sz)
 {
@@ -45,10 +34,10 @@ static void test_envelope_am(void)
     const size_t n = 120000; /* 10 s: whole periods of fc and fm */
     float *x = xcalloc(n, sizeof *x);
     float complex *X = xcalloc(n / 2 + 1, sizeof *X);
-    rng_seed(2024);
+    t_rng_seed(2024);
     for (size_t i = 0; i < n; i++) {
         double t = (double)i / fs;
-        x[i] = (float)((1 + m * cos(2 * M_PI * fm * t)) * cos(2 * M_PI * fc * t) + noise * grand());
+        x[i] = (float)((1 + m * cos(2 * M_PI * fm * t)) * cos(2 * M_PI * fc * t) + noise * t_grand());
     }
     dsp_fft_plan *p = dsp_fft_plan_new(n, DSP_FFT_REAL);
     dsp_envelope *e = dsp_envelope_new(n, fs, 100, 500);

@@ -1,6 +1,7 @@
 /* tests/unit/testlib.c — see testlib.h. */
 #include "testlib.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,21 @@ void t_run(const char *name, void (*fn)(void))
     }
     fflush(stdout);
 }
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+void t_rng_seed(uint64_t seed) { rng_state = seed; }
+
+double t_urand(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return ((double)(z >> 11) + 1.0) / 9007199254740992.0;
+}
+
+double t_grand(void) { return sqrt(-2 * log(t_urand())) * cos(2 * M_PI * t_urand()); }
 
 int t_done(void) { return n_failed ? 1 : 0; }
 

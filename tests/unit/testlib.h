@@ -5,6 +5,7 @@
 #define VW_TESTLIB_H
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void t_fail_at(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void t_skip(const char *why, ...) __attribute__((format(printf, 1, 2)));
@@ -17,6 +18,12 @@ const char *t_tmpdir(void);
 /* $VW_DATA or ../shared/data; NULL (and a skip, or a failure when VW_REQUIRE_DATA=1) when the
  * sub-folder is missing. */
 const char *t_data_dir(const char *sub);
+
+/* A fixed-seed generator shared by the tests (splitmix64; Box-Muller for Gaussian values), the
+ * same on every platform, so a failing case can be replayed. */
+void t_rng_seed(uint64_t seed);
+double t_urand(void); /* uniform in (0, 1] */
+double t_grand(void); /* standard normal */
 
 #define T_CHECK(cond, ...) do { if (!(cond)) t_fail_at(__FILE__, __LINE__, __VA_ARGS__); } while (0)
 #define T_NEAR(a, b, tol, what) do { double a_ = (a), b_ = (b); \
