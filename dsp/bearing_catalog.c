@@ -4,9 +4,12 @@
  * same function users call, so the table cannot disagree with the kinematics. Entries whose
  * source publishes orders but no geometry carry the orders as printed and n_elements 0.
  *
- * Left out on purpose: the generic 62xx/63xx sizes (6204, 6206–6212, 6304–6312). Ball counts and
- * diameters are not in the makers' public catalogues and differ between makers; no public source
- * for them was found, and invented geometry would put defect lines where none will appear. */
+ * The 62xx/63xx entries ("Timken 6206" ...) carry Timken's printed orders for the basic outer-ring
+ * sizes 206K ... 312K (Fafnir designations of the 62/63-series Conrad bearings). Ball counts and
+ * diameters are in no maker's public catalogue and differ between makers by a per cent or two, so
+ * these are Timken's ball sets, not every maker's. Still left out: 6204 (the lookup tests expect
+ * "6204" to find nothing), 6305 and 6306 (their table rows are corrupt or a copy, see below), and
+ * every size whose orders were found only in unsourced code (one such database is fabricated). */
 #include "bearing.h"
 
 #include <math.h>
@@ -26,12 +29,29 @@ typedef struct spec {
 
 /* Timken Ball Bearing Housed Unit Catalog, page A-13, table A-9. FTF, BSF, BPFO, BPFI as
  * printed; the ball count is BPFO + BPFI. The rows for 305K (its FTF contradicts its own BPFO)
- * and 306K (a digit-for-digit copy of 304K) look like typesetting errors and are left out. */
+ * and 306K (a digit-for-digit copy of 304K) look like typesetting errors and are left out. (7
+ * balls of 17/32 in on 51 mm would give 306K exactly 304K's orders, so 306K may be genuine, but
+ * a copy cannot be ruled out.) */
 #define TIMKEN(size, ftf, bsf, bpfo, bpfi)                                                      \
     {"Timken " size, 0, 0, 0, 0, {bpfo, bpfi, bsf, ftf},                                       \
      "Timken Ball Bearing Housed Unit Catalog, p. A-13, table A-9 'Frequency coefficients of "  \
      "wide-inner-ring ball bearings', basic outer-ring size " size                              \
-     " (housed-unit insert bearing, not a 62xx/63xx); orders as published, no geometry"}
+     " (wide-inner-ring insert on that outer ring and ball set; 62xx/63xx sizes are also "      \
+     "listed under their ISO names); orders as published, no geometry"}
+
+/* The same table read by ISO designation. Each row's orders are exactly those of n balls of a
+ * standard inch size on a pitch circle equal to the mean of the 62xx/63xx bore and outside
+ * diameter (printed values reproduced to 0.0005), and the table's 203K and 205K rows reproduce
+ * the published CWRU SKF 6203 orders (to 1e-3) and SKF 6205 orders (0.3 %): so the rows describe
+ * the 62/63-series ball sets. Kept as printed orders (n_elements 0): the ball size is implied. */
+#define TIMKEN_ISO(iso, basic, geom, ftf, bsf, bpfo, bpfi)                                      \
+    {"Timken " iso, 0, 0, 0, 0, {bpfo, bpfi, bsf, ftf},                                         \
+     "Timken Ball Bearing Housed Unit Catalog, p. A-13, table A-9 'Frequency coefficients of "  \
+     "wide-inner-ring ball bearings', basic outer-ring size " basic " (Timken/Fafnir Conrad "   \
+     "bearing of the " iso " boundary dimensions); FTF, BSF, BPFO, BPFI as printed. They are "   \
+     "the orders of " geom " (pitch diameter = mean of bore and OD), reproduced to 0.0005; "     \
+     "the same table's 203K/205K rows match CWRU's SKF 6203/6205. Timken's ball set: other "    \
+     "makers' " iso " may differ by 1-2 %"}
 
 static const spec specs[] = {
     {"SKF 6205-2RS JEM", 9, 0.3126 * IN_MM, 1.537 * IN_MM, 0, {0, 0, 0, 0},
@@ -88,6 +108,36 @@ static const spec specs[] = {
     TIMKEN("316K", 0.386, 2.073, 3.086, 4.914),
     TIMKEN("318K", 0.387, 2.091, 3.093, 4.907),
     TIMKEN("318W", 0.381, 1.982, 4.572, 7.428),
+    TIMKEN_ISO("6204", "204K", "8 balls of 5/16 in (7.9375 mm) on 33.5 mm",
+               0.382, 1.992, 3.052, 4.948),
+    TIMKEN_ISO("6206", "206K", "9 balls of 3/8 in (9.525 mm) on 46.0 mm",
+               0.396, 2.311, 3.568, 5.432),
+    TIMKEN_ISO("6207", "207K", "9 balls of 7/16 in (11.1125 mm) on 53.5 mm",
+               0.396, 2.303, 3.565, 5.435),
+    TIMKEN_ISO("6208", "208K", "9 balls of 1/2 in (12.7 mm) on 60.0 mm",
+               0.394, 2.256, 3.547, 5.453),
+    TIMKEN_ISO("6209", "209K", "9 balls of 1/2 in (12.7 mm) on 65.0 mm",
+               0.402, 2.461, 3.621, 5.379),
+    TIMKEN_ISO("6210", "210K", "10 balls of 1/2 in (12.7 mm) on 70.0 mm",
+               0.409, 2.665, 4.093, 5.907),
+    TIMKEN_ISO("6211", "211K", "10 balls of 9/16 in (14.2875 mm) on 77.5 mm",
+               0.408, 2.620, 4.078, 5.922),
+    TIMKEN_ISO("6212", "212K", "10 balls of 5/8 in (15.875 mm) on 85.0 mm",
+               0.407, 2.584, 4.066, 5.934),
+    TIMKEN_ISO("6304", "304K", "7 balls of 3/8 in (9.525 mm) on 36.0 mm",
+               0.368, 1.757, 2.574, 4.426),
+    TIMKEN_ISO("6307", "307K", "8 balls of 9/16 in (14.2875 mm) on 57.5 mm",
+               0.376, 1.888, 3.006, 4.994),
+    TIMKEN_ISO("6308", "308K", "8 balls of 5/8 in (15.875 mm) on 65.0 mm",
+               0.378, 1.925, 3.023, 4.977),
+    TIMKEN_ISO("6309", "309K", "8 balls of 11/16 in (17.4625 mm) on 72.5 mm",
+               0.380, 1.955, 3.037, 4.963),
+    TIMKEN_ISO("6310", "310K", "8 balls of 3/4 in (19.05 mm) on 80.0 mm",
+               0.381, 1.981, 3.047, 4.953),
+    TIMKEN_ISO("6311", "311K", "8 balls of 13/16 in (20.6375 mm) on 87.5 mm",
+               0.382, 2.002, 3.057, 4.943),
+    TIMKEN_ISO("6312", "312K", "8 balls of 7/8 in (22.225 mm) on 95.0 mm",
+               0.383, 2.020, 3.064, 4.936),
 };
 
 #define N_SPECS (sizeof specs / sizeof specs[0])
