@@ -3,6 +3,7 @@
 #   make FFT=kiss        build with KissFFT (kissfft-float)
 #   make SANITIZE=1      AddressSanitizer + UndefinedBehaviorSanitizer
 #   make WERROR=1        warnings are errors (CI)
+#   make WITH_IIO=0      without libiio (the iio: scheme reports itself unavailable); WITH_ALSA=0 alike
 #   make test            install what is missing, build, run every test; ends "N passed, N failed"
 #   make run             install what is missing, build, run vibewatch on its embedded default
 #   make bench           speed and memory, printed as a table
@@ -15,6 +16,8 @@ FFT      ?= fftw
 V        ?= 0
 Q        := $(if $(filter 1,$(V)),,@)
 SANITIZE ?= 0
+WITH_IIO ?= 1
+WITH_ALSA ?= 1
 WERROR   ?= 0
 PKG_CONFIG ?= pkg-config
 
@@ -26,8 +29,8 @@ else
   $(error FFT must be fftw or kiss, not "$(FFT)")
 endif
 
-BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)
-PKGS  := $(FFT_PKG) libcjson
+BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)$(if $(filter 0,$(WITH_IIO)),-noiio)$(if $(filter 0,$(WITH_ALSA)),-noalsa)
+PKGS  := $(FFT_PKG) libcjson $(if $(filter 1,$(WITH_IIO)),libiio) $(if $(filter 1,$(WITH_ALSA)),alsa)
 
 CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
                -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP
@@ -46,9 +49,12 @@ ALL_LDLIBS = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 MODULES := acquisition dsp models alerts store web daemon
-FFT_SRC_ALL := dsp/fft_fftw.c dsp/fft_kiss.c
-LIB_SRC := $(filter-out $(FFT_SRC_ALL) daemon/main.c,$(wildcard $(addsuffix /*.c,$(MODULES)))) \
-           dsp/fft_$(FFT).c
+# build-time choices: one file of each pair is compiled
+CHOICE_SRC := dsp/fft_fftw.c dsp/fft_kiss.c acquisition/src_iio.c acquisition/src_iio_off.c \
+              acquisition/src_alsa.c acquisition/src_alsa_off.c
+LIB_SRC := $(filter-out $(CHOICE_SRC) daemon/main.c,$(wildcard $(addsuffix /*.c,$(MODULES)))) \
+           dsp/fft_$(FFT).c acquisition/src_iio$(if $(filter 0,$(WITH_IIO)),_off).c \
+           acquisition/src_alsa$(if $(filter 0,$(WITH_ALSA)),_off).c
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB     := $(BUILD)/libvibewatch.a
 

@@ -32,6 +32,8 @@ enum acq_frame_flags {
     ACQ_FRAME_CLIPPED = 1u << 1,   /* a sample reached the channel's full scale */
     ACQ_FRAME_OVERRUN = 1u << 2,   /* the hardware or driver lost data (xrun) before this frame */
     ACQ_FRAME_TIMELAPSE = 1u << 3, /* simulated time lapse: t0 advanced faster than the samples */
+    ACQ_FRAME_SNAPSHOT = 1u << 4,  /* first frame of a new recording or snapshot: not contiguous
+                                      with the previous frame by design (no GAP for that) */
 };
 
 typedef struct acq_frame {
@@ -52,6 +54,8 @@ typedef struct acq_channel_info {
     char name[32];          /* "accel_x", "voltage0", "ch0", … */
     char unit[8];           /* "g" (every acceleration is delivered in g) or "" when unknown */
     double full_scale;      /* largest magnitude the channel can report in its unit; 0: unknown */
+    double volts_per_unit;  /* sensor output per unit (an IEPE sensor's V/g), so the self-check
+                               can read its bias voltage on DC-coupled inputs; 0: unknown */
 } acq_channel_info;
 
 typedef struct acq_info {
