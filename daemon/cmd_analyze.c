@@ -1,6 +1,7 @@
 /* daemon/cmd_analyze.c — `vibewatch analyze`: reads recordings, analyses every channel with
  * dsp_analyzer and prints a report an analyst can read, or one JSON document for scripts.
  * One analyzer is made per distinct (rate, length) and reused across files and channels. */
+#include "acquisition/capture.h"
 #include "acquisition/recording.h"
 #include "cli.h"
 #include "dsp/dsp.h"
@@ -28,6 +29,7 @@ struct analyze_opts {
     int iso_group;
     enum models_foundation foundation;
     bool json;
+    double seconds;               /* for sources: how long to capture */
 };
 
 static void usage(FILE *f)
@@ -37,7 +39,9 @@ static void usage(FILE *f)
           "                         [--fs HZ] [--units g|m/s2] [--channel N] [--band LO_HZ,HI_HZ]\n"
           "                         [--velocity-band LO_HZ,HI_HZ] [--speed-range LO_HZ,HI_HZ]\n"
           "                         [--iso-group 1-4] [--foundation rigid|flexible] [--json] FILE...\n"
-          "  Reads WAV (PCM 16/24/32-bit, float 32/64) and CSV (one column per channel; --fs required).\n"
+          "       vibewatch analyze [flags] --seconds S SOURCE...   (iio:…, alsa:…, file:…, sim:…)\n"
+          "  Reads WAV (PCM 16/24/32-bit, float 32/64) and CSV (one column per channel; --fs required),\n"
+          "  or captures S seconds from a source and analyses that.\n"
           "  Without a speed, the speed is estimated from the spectrum's 1X family.\n"
           "  `vibewatch analyze --list-bearings` prints the bearing catalogue.\n", f);
 }
@@ -201,9 +205,25 @@ static int analyze_file(const char *path, const struct analyze_opts *o, dsp_anal
 {
     char err[512];
     acq_recording rec;
-    int rc = acq_read_file(path, o->fs_hz, &rec, err, sizeof err);
-    if (rc < 0)
-        goto fail;
+    int rc;
+    if (acq_is_source_uri(path)) {
+        acq_capture_report rep;
+        if (!(o->seconds > 0)) {
+            memset(&rec, 0, sizeof rec);
+            snprintf(err, sizeof err, "%s: a source needs --seconds (how long to capture)", path);
+            goto fail;
+        }
+        rc = acq_capture(path, o->seconds, &rec, &rep, err, sizeof err);
+        if (rc < 0)
+            goto fail;
+        if (rep.frames_with_gaps)
+            fprintf(stderr, "vibewatch analyze: %s: %u frame(s) followed a gap (%llu samples lost)\n", path,
+                    rep.frames_with_gaps, (unsigned long long)rep.stats.gap_samples);
+    } else {
+        rc = acq_read_file(path, o->fs_hz, &rec, err, sizeof err);
+        if (rc < 0)
+            goto fail;
+    }
     if (o->fs_hz > 0 && fabs(rec.fs_hz - o->fs_hz) > 1e-6 * o->fs_hz) {
         snprintf(err, sizeof err, "%s: --fs %g Hz contradicts the file's own rate of %g Hz", path, o->fs_hz, rec.fs_hz);
         goto fail;
@@ -310,7 +330,7 @@ int cmd_analyze(int argc, char **argv)
     bool rpm_set = false, hz_set = false;
     int bearing_ways = 0;
     enum { O_RPM = 256, O_HZ, O_BEARING, O_GEOM, O_ORDERS, O_FS, O_UNITS, O_CHAN, O_BAND, O_VBAND, O_SRANGE,
-           O_GROUP, O_FOUND, O_JSON, O_LIST, O_HELP };
+           O_GROUP, O_FOUND, O_JSON, O_LIST, O_HELP, O_SECONDS };
     static const struct option lo[] = {
         {"rpm", required_argument, 0, O_RPM}, {"shaft-hz", required_argument, 0, O_HZ},
         {"bearing", required_argument, 0, O_BEARING}, {"geometry", required_argument, 0, O_GEOM},
@@ -319,7 +339,8 @@ int cmd_analyze(int argc, char **argv)
         {"band", required_argument, 0, O_BAND}, {"velocity-band", required_argument, 0, O_VBAND},
         {"speed-range", required_argument, 0, O_SRANGE}, {"iso-group", required_argument, 0, O_GROUP},
         {"foundation", required_argument, 0, O_FOUND}, {"json", no_argument, 0, O_JSON},
-        {"list-bearings", no_argument, 0, O_LIST}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0}};
+        {"list-bearings", no_argument, 0, O_LIST}, {"help", no_argument, 0, O_HELP},
+        {"seconds", required_argument, 0, O_SECONDS}, {0, 0, 0, 0}};
     int opt;
     double v, g[4];
     optind = 1;
@@ -404,6 +425,10 @@ int cmd_analyze(int argc, char **argv)
             break;
         case O_JSON:
             o.json = true;
+            break;
+        case O_SECONDS:
+            if (cli_parse_double(optarg, &o.seconds) < 0 || o.seconds <= 0 || o.seconds > 86400)
+                USAGE_ERR("--seconds %s: expected a duration from 0 to 86400 s", optarg);
             break;
         case O_LIST:
             list_bearings();

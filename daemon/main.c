@@ -14,6 +14,8 @@ static void usage(FILE *f)
     fprintf(f, "vibewatch %s — predictive-maintenance vibration analysis\n"
                "usage: vibewatch COMMAND [ARGS]\n"
                "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
+               "  analyze --seconds S SOURCE   capture from a source (iio:, alsa:, file:, sim:) and analyse it\n"
+               "  record SOURCE --seconds S -o OUT.wav   capture from a source into a float32 WAV in g\n"
                "  simulate -o FILE    write a simulated machine's vibration (healthy or with a bearing fault) as WAV\n"
                "  version             print the version and the FFT backend\n"
                "Run `vibewatch COMMAND --help` for a command's options.\n", VW_VERSION);
@@ -28,6 +30,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0)
         return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "record") == 0)
+        return cmd_record(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)
         return cmd_simulate(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
