@@ -21,6 +21,15 @@ struct acq_source {
 
 static const acq_source_ops *const backends[] = {&acq_src_iio, &acq_src_alsa, &acq_src_file, &acq_src_sim};
 
+static acq_bearing_lookup_fn bearing_lookup;
+
+void acq_set_bearing_lookup(acq_bearing_lookup_fn fn) { bearing_lookup = fn; }
+
+int acq_lookup_bearing(const char *name, double orders[4])
+{
+    return bearing_lookup && name ? bearing_lookup(name, orders) : -ENOENT;
+}
+
 int64_t acq_clock_now_ns(void)
 {
     struct timespec ts;

@@ -131,6 +131,14 @@ void acq_stats_add_overrun(acq_source *s);
 void acq_stats_add_disconnect(acq_source *s);
 void acq_stats_add_reconnect(acq_source *s);
 
+/* Bearing defect orders by name (BPFO, BPFI, BSF, FTF as multiples of shaft speed), for the
+ * sim: source's bearing= key. The catalogue lives in dsp/, above acquisition/ in the flow, so
+ * the program registers the lookup (daemon/main.c does). Without one, every name is unknown. */
+typedef int (*acq_bearing_lookup_fn)(const char *name, double orders[4]);
+void acq_set_bearing_lookup(acq_bearing_lookup_fn fn);
+/* 0 and orders filled, or -ENOENT. */
+int acq_lookup_bearing(const char *name, double orders[4]);
+
 /* Wall clock now, ns since the epoch (CLOCK_REALTIME). */
 int64_t acq_clock_now_ns(void);
 

@@ -1,6 +1,10 @@
 /* daemon/main.c — the `vibewatch` command: dispatches to its subcommands. */
 #include "cli.h"
+#include "acquisition/source.h"
+#include "dsp/bearing.h"
 #include "dsp/fft.h"
+
+#include <errno.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -21,8 +25,22 @@ static void usage(FILE *f)
                "Run `vibewatch COMMAND --help` for a command's options.\n", VW_VERSION);
 }
 
+/* The sim: source names its bearing; the catalogue it is looked up in lives in dsp/. */
+static int catalogue_lookup(const char *name, double orders[4])
+{
+    const dsp_bearing *b = dsp_bearing_find(name);
+    if (!b)
+        return -ENOENT;
+    orders[0] = b->orders.bpfo;
+    orders[1] = b->orders.bpfi;
+    orders[2] = b->orders.bsf;
+    orders[3] = b->orders.ftf;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    acq_set_bearing_lookup(catalogue_lookup);
     if (argc < 2) {
         usage(stderr);
         return 2;
