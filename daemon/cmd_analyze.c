@@ -3,6 +3,7 @@
  * One analyzer is made per distinct (rate, length) and reused across files and channels. */
 #include "acquisition/capture.h"
 #include "acquisition/recording.h"
+#include "acquisition/selfcheck.h"
 #include "cli.h"
 #include "dsp/dsp.h"
 #include "models/iso10816.h"
@@ -89,7 +90,7 @@ static const char *strength_word(const dsp_result *r)
 }
 
 static cJSON *channel_json(int ch, const dsp_result *r, const struct analyze_opts *o, char zone,
-                           const double lim[3])
+                           const double lim[3], const char *sensor_fault)
 {
     cJSON *c = cJSON_CreateObject();
     cJSON_AddNumberToObject(c, "channel", ch);
@@ -142,16 +143,25 @@ static cJSON *channel_json(int ch, const dsp_result *r, const struct analyze_opt
             cJSON_AddItemToArray(faults, fault_json(&r->faults[f]));
         cJSON_AddItemToObject(c, "detection_threshold_db", num(r->threshold_db, 1));
     }
-    cJSON_AddStringToObject(c, "diagnosis", dsp_diagnosis_name(r->diagnosis));
-    cJSON_AddStringToObject(c, "diagnosis_strength", strength_word(r));
+    if (*sensor_fault) {
+        cJSON_AddStringToObject(c, "diagnosis", "sensor_fault");
+        cJSON_AddStringToObject(c, "sensor_fault", sensor_fault);
+        cJSON_AddStringToObject(c, "diagnosis_strength", "not assessed");
+    } else {
+        cJSON_AddStringToObject(c, "diagnosis", dsp_diagnosis_name(r->diagnosis));
+        cJSON_AddStringToObject(c, "diagnosis_strength", strength_word(r));
+    }
     return c;
 }
 
 static void channel_text(int ch, const dsp_result *r, const struct analyze_opts *o, char zone,
-                         const double lim[3])
+                         const double lim[3], const char *sensor_fault)
 {
     const char *u = "g";
     printf("  channel %d\n", ch);
+    if (*sensor_fault)
+        printf("    SENSOR FAULT   %s\n"
+               "                   the signal is not a measurement of the machine: no bearing diagnosis\n", sensor_fault);
     printf("    acceleration   RMS %.4g %s   peak %.4g %s   peak-to-peak %.4g %s   crest %.2f   kurtosis %.2f   skewness %.2f\n",
            r->stats.rms, u, r->stats.peak, u, r->stats.p2p, u, r->stats.crest, r->stats.kurtosis, r->stats.skewness);
     printf("    velocity       RMS %.3g mm/s over %g–%g Hz   ISO 10816-3 group %d, %s: zone %c (A/B %.1f, B/C %.1f, C/D %.1f mm/s)\n",
@@ -172,6 +182,10 @@ static void channel_text(int ch, const dsp_result *r, const struct analyze_opts 
         printf("    envelope bands %.0f–%.0f Hz (whole whitened band), then %.0f–%.0f Hz (fast kurtogram, level %.1f, "
                "spectral kurtosis %.2f)\n", r->wide_lo_hz, r->wide_hi_hz, r->band_lo_hz, r->band_hi_hz,
                r->kurtogram_level, r->band_kurtosis);
+    if (*sensor_fault) {
+        puts("    diagnosis      sensor_fault");
+        return;
+    }
     if (!o->has_bearing) {
         puts("    bearing        not given (--bearing, --geometry or --orders): no defect search");
         return;
@@ -205,9 +219,10 @@ static int analyze_file(const char *path, const struct analyze_opts *o, dsp_anal
 {
     char err[512];
     acq_recording rec;
+    acq_capture_report rep;
+    bool captured = acq_is_source_uri(path);
     int rc;
-    if (acq_is_source_uri(path)) {
-        acq_capture_report rep;
+    if (captured) {
         if (!(o->seconds > 0)) {
             memset(&rec, 0, sizeof rec);
             snprintf(err, sizeof err, "%s: a source needs --seconds (how long to capture)", path);
@@ -287,11 +302,19 @@ static int analyze_file(const char *path, const struct analyze_opts *o, dsp_anal
             x[i] = (float)(rec.samples[i * rec.nchan + ch] * scale);
         dsp_result r;
         dsp_analyze(*cache, x, &r); /* the reader already refused NaN and Inf */
+        /* a dead, clipping or dropping sensor is reported as such, never as a bearing fault */
+        double full_scale = captured ? rep.info.ch[ch].full_scale
+                          : strncmp(rec.format, "WAV PCM", 7) == 0 ? scale : 0;
+        char fault[256] = "";
+        if (acq_selfcheck_samples(x, rec.nframes, full_scale, fault, sizeof fault) != 0) {
+            r.has_faults = 0;
+            r.diagnosis = DSP_DIAG_NONE;
+        }
         char zone = models_iso10816_zone(r.velocity_rms_mm_s, o->iso_group, o->foundation);
         if (out)
-            cJSON_AddItemToArray(chans, channel_json((int)ch, &r, o, zone, lim));
+            cJSON_AddItemToArray(chans, channel_json((int)ch, &r, o, zone, lim, fault));
         else
-            channel_text((int)ch, &r, o, zone, lim);
+            channel_text((int)ch, &r, o, zone, lim, fault);
     }
     free(x);
     acq_recording_free(&rec);
