@@ -66,6 +66,7 @@ ifeq ($(FFT),fftw)
   UNIT_BIN += $(BUILD)/tests/test_fft_backends
 endif
 BENCH_BIN := $(BUILD)/bench/bench_analyze
+BENCH_ACQ := $(BUILD)/bench/bench_acq
 
 .PHONY: all deps test run bench clean check-deps
 all: $(BUILD)/vibewatch vibewatch
@@ -99,6 +100,11 @@ $(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft
 	$(Q)$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
 	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
+$(BENCH_ACQ): bench/bench_acq.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
 $(BENCH_BIN): bench/bench_analyze.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
@@ -116,10 +122,12 @@ run: deps
 	@sh deploy/run-demo.sh $(BUILD)/vibewatch
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ)
 	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
+	@echo
+	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
 
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d
