@@ -647,14 +647,22 @@ static void set_down(iio_src *st, bool down, const char *why)
     pthread_mutex_unlock(&st->lock);
 }
 
-/* Sleeps up to ns unless acq_close() asks to stop; true when stopping. */
-static bool wait_stop(iio_src *st, int64_t ns)
+/* CLOCK_MONOTONIC time ns from now, for pthread_cond_timedwait (the condition variable is made
+ * with that clock). */
+static struct timespec deadline_after(int64_t ns)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + ns;
     ts.tv_sec = t / 1000000000;
     ts.tv_nsec = t % 1000000000;
+    return ts;
+}
+
+/* Sleeps up to ns unless acq_close() asks to stop; true when stopping. */
+static bool wait_stop(iio_src *st, int64_t ns)
+{
+    struct timespec ts = deadline_after(ns);
     pthread_mutex_lock(&st->lock);
     while (!st->stop && pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT) {
     }
@@ -1027,11 +1035,7 @@ static int iio_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     iio_src *st = acq_source_priv(s);
     double frame_s = (double)st->frame / st->rate_hz;
     int64_t wait_ns = (int64_t)(1e9 * (4 * frame_s > 2 ? 4 * frame_s : 2));
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t t = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait_ns;
-    ts.tv_sec = t / 1000000000;
-    ts.tv_nsec = t % 1000000000;
+    struct timespec ts = deadline_after(wait_ns);
     pthread_mutex_lock(&st->lock);
     while (st->queued == 0 && !st->stop)
         if (pthread_cond_timedwait(&st->cond, &st->lock, &ts) == ETIMEDOUT)

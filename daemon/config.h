@@ -1,0 +1,96 @@
+/* daemon/config.h — the box's configuration: one JSON file, loaded into this immutable tree.
+ *
+ * Loading validates everything and answers the first problem with its JSON path and what is wrong
+ * ("assets[0].sensors[1].source: unknown scheme \"ioo\""): unknown keys, wrong types, out-of-range
+ * values, duplicate ids, references to missing ids, bad UTF-8. A loaded config is never changed;
+ * SIGHUP loads a new one beside it and swaps only when it is valid. Strings are owned by the tree
+ * and freed with it. Names are any UTF-8 text.
+ *
+ * Sections the later issues fill (models, outputs, alerts, web users) are reserved: each must be
+ * a JSON object when present; their keys are validated by the issue that adds them.
+ */
+#ifndef VW_DAEMON_CONFIG_H
+#define VW_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dsp/bearing.h"
+#include "models/iso10816.h"
+
+#define VW_CFG_MAX_ASSETS 64
+#define VW_CFG_MAX_SENSORS 16     /* per asset */
+#define VW_CFG_MAX_BEARINGS 8     /* per asset */
+#define VW_CFG_MAX_CHANNELS 8     /* per sensor */
+
+typedef struct vw_cfg_bearing {
+    char *id;                     /* unique within the asset */
+    char *name;                   /* the catalogue name, or "geometry"/"orders" */
+    dsp_bearing_orders orders;    /* resolved at load */
+} vw_cfg_bearing;
+
+typedef struct vw_cfg_sensor {
+    char *id;                     /* unique within the box (ids are [A-Za-z0-9_.-]{1,64}) */
+    char *name;                   /* any UTF-8 */
+    char *source;                 /* source URI (iio:, alsa:, file:, sim:), checked for its scheme */
+    unsigned nchannels;           /* which of the source's channels this sensor records */
+    unsigned channels[VW_CFG_MAX_CHANNELS]; /* source channel indexes; default: all of them, 0.. */
+    char *channel_names[VW_CFG_MAX_CHANNELS]; /* the axis each one is ("x", "radial"…), may be NULL */
+    bool units_ms2;               /* the source delivers m/s² instead of g */
+    char *mounting;               /* free text: "DE radial horizontal", may be NULL */
+    int bearing;                  /* index into the asset's bearings, -1: none */
+} vw_cfg_sensor;
+
+typedef struct vw_cfg_asset {
+    char *id;
+    char *name;
+    char *type;                   /* "pump", "fan", "motor", "compressor", "gearbox", "other" */
+    int iso_group;                /* ISO 10816-3 group 1–4 */
+    enum models_foundation foundation;
+    double rpm;                   /* > 0: fixed speed; 0: estimated */
+    double rpm_min, rpm_max;      /* search range when estimated */
+    unsigned nbearings, nsensors;
+    vw_cfg_bearing bearings[VW_CFG_MAX_BEARINGS];
+    vw_cfg_sensor sensors[VW_CFG_MAX_SENSORS];
+} vw_cfg_asset;
+
+typedef struct vw_cfg_retention {
+    double trend_days;            /* full-resolution features (default 90) */
+    double aggregate_days;        /* hourly and daily aggregates (default 5 × 365) */
+    unsigned spectra_per_channel; /* newest N spectra kept per channel (default 2000) */
+    double waveform_interval_h;   /* raw waveform every N hours (default 24); also at state changes */
+    unsigned waveforms_per_channel; /* newest N kept (default 100) */
+    double max_mb;                /* history size cap, oldest pruned first (default 1024) */
+} vw_cfg_retention;
+
+typedef struct vw_cfg_schedule {
+    double snapshot_s;            /* snapshot length (default 1 s) */
+    double interval_s;            /* one snapshot every … (default 600 s; data time) */
+    bool continuous;              /* back-to-back snapshots, ignoring interval_s */
+} vw_cfg_schedule;
+
+typedef struct vw_config {
+    char *box_id, *box_name;
+    char *data_dir;               /* default "./vibewatch-data" */
+    vw_cfg_schedule schedule;
+    vw_cfg_retention retention;
+    char *listen;                 /* HTTP address:port (default "127.0.0.1:8080"); "" disables */
+    unsigned nassets;
+    vw_cfg_asset assets[VW_CFG_MAX_ASSETS];
+    char *source_text;            /* the JSON it was loaded from (for the API, secrets masked later) */
+} vw_config;
+
+/* Parses and validates JSON text. NULL with "PATH: problem" in err on the first error. */
+vw_config *vw_config_parse(const char *json, size_t len, char *err, size_t errlen);
+/* Reads a file (at most 1 MiB) and parses it; err starts with the file name. */
+vw_config *vw_config_load(const char *path, char *err, size_t errlen);
+/* The embedded default that `vibewatch run` uses without -c: one simulated pump whose outer race
+ * starts to fail, with its clock sped up so weeks pass in minutes. */
+vw_config *vw_config_default(char *err, size_t errlen);
+const char *vw_config_default_json(void);
+void vw_config_free(vw_config *c); /* accepts NULL */
+
+/* Lookups; NULL when absent. */
+const vw_cfg_asset *vw_config_asset(const vw_config *c, const char *id);
+
+#endif
