@@ -1,12 +1,14 @@
 /* acquisition/capture.c — see capture.h. Frames are copied into one buffer sized up front for
  * the requested length, so a live source is never slowed by reallocation. */
 #include "capture.h"
+#include "selfcheck.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 bool acq_is_source_uri(const char *s)
 {
@@ -17,9 +19,20 @@ bool acq_is_source_uri(const char *s)
     return false;
 }
 
-int acq_capture(const char *uri, double seconds, acq_recording *out, acq_capture_report *rep, char *err,
-                size_t errlen)
+static double mono_s(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int acq_capture(const char *uri, double seconds, const acq_capture_opts *opts, acq_recording *out,
+                acq_capture_report *rep, char *err, size_t errlen)
+{
+    acq_capture_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    double outage_max = opts->outage_s > 0 ? opts->outage_s : 60;
     memset(out, 0, sizeof *out);
     memset(rep, 0, sizeof *rep);
     rep->temp_c = NAN;
@@ -32,6 +45,11 @@ int acq_capture(const char *uri, double seconds, acq_recording *out, acq_capture
         return -EINVAL;
     const acq_info *info = acq_source_info(s);
     rep->info = *info;
+    if (opts->whole_hz_rate && info->rate_hz != floor(info->rate_hz)) {
+        snprintf(err, errlen, "%s: the source runs at %.6g Hz; a WAV file holds whole hertz only", uri, info->rate_hz);
+        acq_close(s);
+        return -EINVAL;
+    }
     double want_d = ceil(seconds * info->rate_hz);
     size_t nchan = info->nchan;
     if (want_d < 1 || want_d * (double)nchan * sizeof(float) > (double)ACQ_RECORDING_MAX_BYTES) {
@@ -44,8 +62,10 @@ int acq_capture(const char *uri, double seconds, acq_recording *out, acq_capture
     size_t cap = want < 8192 ? want : 8192;
     acq_frame *f = acq_frame_new((unsigned)nchan, cap);
     float *buf = malloc(want * nchan * sizeof *buf);
+    acq_selfcheck *sc = acq_selfcheck_new(info);
     int rc = 0;
-    if (!f || !buf) {
+    double down_since = 0, down_total = 0;
+    if (!f || !buf || !sc) {
         snprintf(err, errlen, "%s: out of memory for %zu samples", uri, want * nchan);
         rc = -ENOMEM;
         goto done;
@@ -59,8 +79,34 @@ int acq_capture(const char *uri, double seconds, acq_recording *out, acq_capture
             rc = 0;
             break;
         }
+        if ((rc == -EAGAIN || rc == -ETIMEDOUT) && !info->finite) {
+            /* the source is reconnecting: wait it out, within a bound */
+            double now = mono_s();
+            if (down_since == 0) {
+                down_since = now;
+                rep->transient_errors++;
+                fprintf(stderr, "%s (waiting for it)\n", err);
+            }
+            if (down_total + (now - down_since) > outage_max) {
+                snprintf(err + strlen(err), errlen - strlen(err), "; gave up after %.0f s without samples", outage_max);
+                goto done;
+            }
+            continue;
+        }
         if (rc < 0)
             goto done;
+        if (down_since != 0) {
+            down_total += mono_s() - down_since;
+            down_since = 0;
+        }
+        acq_selfcheck_feed(sc, f);
+        for (unsigned c = 0; c < nchan; c++) {
+            const acq_selfcheck_channel *st = acq_selfcheck_channel_status(sc, c);
+            if (st && st->state == ACQ_SELFCHECK_SENSOR_FAULT && !rep->sensor_fault[c]) {
+                rep->sensor_fault[c] = true;
+                snprintf(rep->fault_reason[c], sizeof rep->fault_reason[c], "%s", st->reason);
+            }
+        }
         if (have == 0)
             rep->t0_ns = f->t0_ns;
         if (f->flags & (ACQ_FRAME_GAP | ACQ_FRAME_OVERRUN))
@@ -83,10 +129,10 @@ int acq_capture(const char *uri, double seconds, acq_recording *out, acq_capture
     out->nchan = (unsigned)nchan;
     out->samples = buf;
     buf = NULL;
-    snprintf(out->format, sizeof out->format, "%s:, %u ch", uri[0] == 'i' ? "iio" : uri[0] == 'a' ? "alsa"
-             : uri[0] == 'f' ? "file" : "sim", out->nchan);
+    snprintf(out->format, sizeof out->format, "%.*s source, %u ch", (int)strcspn(uri, ":"), uri, out->nchan);
 done:
     acq_source_stats(s, &rep->stats);
+    acq_selfcheck_free(sc);
     free(buf);
     acq_frame_free(f);
     acq_close(s);

@@ -240,7 +240,7 @@ static int sim_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     /* machine time of this frame's first sample, s since t0 */
     long double mt = (long double)st->done * st->speedup / st->rate_hz;
     long double ns = mt * 1e9L;
-    if (ns > (long double)(INT64_MAX - st->t0_ns) - 1e9L) {
+    if (ns > (long double)INT64_MAX - (long double)st->t0_ns - 1e9L) {
         snprintf(err, errlen, "machine time ran past the year 2262");
         return -EOVERFLOW;
     }

@@ -228,7 +228,7 @@ static int analyze_file(const char *path, const struct analyze_opts *o, dsp_anal
             snprintf(err, sizeof err, "%s: a source needs --seconds (how long to capture)", path);
             goto fail;
         }
-        rc = acq_capture(path, o->seconds, &rec, &rep, err, sizeof err);
+        rc = acq_capture(path, o->seconds, NULL, &rec, &rep, err, sizeof err);
         if (rc < 0)
             goto fail;
         if (rep.frames_with_gaps)
@@ -294,19 +294,23 @@ static int analyze_file(const char *path, const struct analyze_opts *o, dsp_anal
         printf("%s: %s, %g Hz, %zu samples (%.2f s)\n", path, rec.format, rec.fs_hz, rec.nframes,
                (double)rec.nframes / rec.fs_hz);
     }
+    /* --units says what a file holds; a source that knows its unit is g already */
     double scale = o->units_ms2 ? 1.0 / DSP_G0 : 1.0;
     for (unsigned ch = 0; ch < rec.nchan; ch++) {
         if (o->channel >= 0 && (unsigned)o->channel != ch)
             continue;
+        double sc = captured && strcmp(rep.info.ch[ch].unit, "g") == 0 ? 1.0 : scale;
         for (size_t i = 0; i < rec.nframes; i++)
-            x[i] = (float)(rec.samples[i * rec.nchan + ch] * scale);
+            x[i] = (float)(rec.samples[i * rec.nchan + ch] * sc);
         dsp_result r;
         dsp_analyze(*cache, x, &r); /* the reader already refused NaN and Inf */
         /* a dead, clipping or dropping sensor is reported as such, never as a bearing fault */
-        double full_scale = captured ? rep.info.ch[ch].full_scale
+        double full_scale = captured ? rep.info.ch[ch].full_scale * sc
                           : strncmp(rec.format, "WAV PCM", 7) == 0 ? scale : 0;
         char fault[256] = "";
-        if (acq_selfcheck_samples(x, rec.nframes, full_scale, fault, sizeof fault) != 0) {
+        if (captured && rep.sensor_fault[ch])
+            snprintf(fault, sizeof fault, "%s", rep.fault_reason[ch]);
+        if (fault[0] || acq_selfcheck_samples(x, rec.nframes, full_scale, fault, sizeof fault) != 0) {
             r.has_faults = 0;
             r.diagnosis = DSP_DIAG_NONE;
         }

@@ -45,16 +45,17 @@ int cmd_record(int argc, char **argv)
     char err[512];
     acq_recording rec;
     acq_capture_report rep;
-    if (acq_capture(uri, seconds, &rec, &rep, err, sizeof err) < 0) {
+    acq_capture_opts copts = {.whole_hz_rate = true};
+    if (acq_capture(uri, seconds, &copts, &rec, &rep, err, sizeof err) < 0) {
         fprintf(stderr, "vibewatch record: %s\n", err);
         return 1;
     }
     int rc = 0;
-    if (rec.fs_hz != floor(rec.fs_hz)) {
-        fprintf(stderr, "vibewatch record: %s: the source runs at %.6g Hz; a WAV file holds whole hertz only\n", uri,
-                rec.fs_hz);
-        rc = 1;
-    } else if (acq_write_wav_f32(out, rec.samples, rec.nframes, rec.nchan, rec.fs_hz, err, sizeof err) < 0) {
+    for (unsigned c = 0; c < rec.nchan; c++)
+        if (rep.sensor_fault[c])
+            fprintf(stderr, "vibewatch record: channel %u (%s): sensor fault: %s\n", c, rep.info.ch[c].name,
+                    rep.fault_reason[c]);
+    if (acq_write_wav_f32(out, rec.samples, rec.nframes, rec.nchan, rec.fs_hz, err, sizeof err) < 0) {
         fprintf(stderr, "vibewatch record: %s\n", err);
         rc = 1;
     } else {
