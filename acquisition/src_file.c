@@ -345,6 +345,8 @@ static void file_close(acq_source *s)
 static int file_open(acq_source *s, const char *target, acq_query *q, acq_info *info, char *err, size_t errlen)
 {
     struct file_src *st = calloc(1, sizeof *st);
+    if (st)
+        st->rec_temp_c = NAN; /* no temperature until a recording brings one */
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;

@@ -7,6 +7,9 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
 
 /* Parses a comma-separated list of exactly n finite numbers ("2700,4200"); 0 or -EINVAL. */
 int cli_parse_doubles(const char *s, double *out, int n);

@@ -6,8 +6,11 @@
  * SIGHUP loads a new one beside it and swaps only when it is valid. Strings are owned by the tree
  * and freed with it. Names are any UTF-8 text.
  *
- * Sections the later issues fill (models, outputs, alerts, web users) are reserved: each must be
- * a JSON object when present; their keys are validated by the issue that adds them.
+ * Sections the later issues fill (models, outputs, alerts, users) are reserved: each must be a
+ * JSON object when present; their keys are validated by the issue that adds them. Keys named "//"
+ * or starting with "//" are comments, ignored at every level. JSON syntax errors name their line
+ * and column. The reference of every key is deploy/CONFIG.md (the README's Configuration section);
+ * the implementation is config.c (top level), config_asset.c, config_read.c and config_syntax.c.
  */
 #ifndef VW_DAEMON_CONFIG_H
 #define VW_DAEMON_CONFIG_H
@@ -22,6 +25,12 @@
 #define VW_CFG_MAX_SENSORS 16     /* per asset */
 #define VW_CFG_MAX_BEARINGS 8     /* per asset */
 #define VW_CFG_MAX_CHANNELS 8     /* per sensor */
+#define VW_CFG_MAX_ID 64          /* bytes of an id: [A-Za-z0-9_.-], not "." or ".." */
+#define VW_CFG_MAX_AXIS 31        /* bytes of an axis label (same characters as an id) */
+#define VW_CFG_MAX_TEXT 256       /* bytes of a name or a mounting text (UTF-8, no control characters) */
+#define VW_CFG_MAX_URI 255        /* bytes of a source URI */
+#define VW_CFG_MAX_PATH 1024      /* bytes of data_dir */
+#define VW_CFG_MAX_FILE_BYTES (1u << 20) /* a configuration file is refused above 1 MiB */
 
 typedef struct vw_cfg_bearing {
     char *id;                     /* unique within the asset */
@@ -33,12 +42,15 @@ typedef struct vw_cfg_sensor {
     char *id;                     /* unique within the box (ids are [A-Za-z0-9_.-]{1,64}) */
     char *name;                   /* any UTF-8 */
     char *source;                 /* source URI (iio:, alsa:, file:, sim:), checked for its scheme */
-    unsigned nchannels;           /* which of the source's channels this sensor records */
-    unsigned channels[VW_CFG_MAX_CHANNELS]; /* source channel indexes; default: all of them, 0.. */
-    char *channel_names[VW_CFG_MAX_CHANNELS]; /* the axis each one is ("x", "radial"…), may be NULL */
+    unsigned nchannels;           /* how many of the source's channels this sensor records; 0 for
+                                     "channels": "all" (every channel the source has, up to 8) */
+    unsigned channels[VW_CFG_MAX_CHANNELS]; /* source channel indexes (0-based); default: [0] */
+    char *channel_names[VW_CFG_MAX_CHANNELS]; /* the axis each one is ("x", "radial"…), from "axes";
+                                                 all NULL when "axes" is absent */
     bool units_ms2;               /* the source delivers m/s² instead of g */
     char *mounting;               /* free text: "DE radial horizontal", may be NULL */
-    int bearing;                  /* index into the asset's bearings, -1: none */
+    int bearing;                  /* index into the asset's bearings, -1: none (when "bearing" is
+                                     absent and the asset has exactly one bearing, that one) */
 } vw_cfg_sensor;
 
 typedef struct vw_cfg_asset {
@@ -48,7 +60,7 @@ typedef struct vw_cfg_asset {
     int iso_group;                /* ISO 10816-3 group 1–4 */
     enum models_foundation foundation;
     double rpm;                   /* > 0: fixed speed; 0: estimated */
-    double rpm_min, rpm_max;      /* search range when estimated */
+    double rpm_min, rpm_max;      /* search range when estimated (both equal rpm when fixed) */
     unsigned nbearings, nsensors;
     vw_cfg_bearing bearings[VW_CFG_MAX_BEARINGS];
     vw_cfg_sensor sensors[VW_CFG_MAX_SENSORS];
@@ -92,5 +104,10 @@ void vw_config_free(vw_config *c); /* accepts NULL */
 
 /* Lookups; NULL when absent. */
 const vw_cfg_asset *vw_config_asset(const vw_config *c, const char *id);
+/* A sensor by its (box-wide unique) id; *asset (when not NULL) is set to the asset it belongs to. */
+const vw_cfg_sensor *vw_config_sensor(const vw_config *c, const char *id, const vw_cfg_asset **asset);
+/* One line for `vibewatch check-config` and the start-up log: "box demo: 1 asset, 1 sensor
+ * (1 channel), a 1 s snapshot every 600 s, data in ./vibewatch-data, web on 127.0.0.1:8080". */
+void vw_config_summary(const vw_config *c, char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 /* daemon/main.c — the `vibewatch` command: dispatches to its subcommands. */
 #include "cli.h"
+#include "version.h"
 #include "acquisition/source.h"
 #include "dsp/bearing.h"
 #include "dsp/fft.h"
@@ -9,20 +10,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef VW_VERSION
-#define VW_VERSION "0.1.0"
-#endif
 
 static void usage(FILE *f)
 {
     fprintf(f, "vibewatch %s — predictive-maintenance vibration analysis\n"
                "usage: vibewatch COMMAND [ARGS]\n"
+               "  run [-c CONFIG]     the appliance: acquisition, analysis, history, API (default: a simulated pump)\n"
+               "  replay SOURCE       the same pipeline over recordings, as fast as possible\n"
+               "  check-config FILE   validate a configuration\n"
                "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
                "  analyze --seconds S SOURCE   capture from a source (iio:, alsa:, file:, sim:) and analyse it\n"
                "  record SOURCE --seconds S -o OUT.wav   capture from a source into a float32 WAV in g\n"
                "  simulate -o FILE    write a simulated machine's vibration (healthy or with a bearing fault) as WAV\n"
                "  version             print the version and the FFT backend\n"
-               "Run `vibewatch COMMAND --help` for a command's options.\n", VW_VERSION);
+               "Run `vibewatch COMMAND --help` for a command's options.\n", VW_VERSION_STRING);
 }
 
 /* The sim: source names its bearing; the catalogue it is looked up in lives in dsp/. */
@@ -48,12 +49,18 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0)
         return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "record") == 0)
         return cmd_record(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)
         return cmd_simulate(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("vibewatch %s (FFT: %s)\n", VW_VERSION, dsp_fft_backend());
+        printf("vibewatch %s (FFT: %s)\n", VW_VERSION_STRING, dsp_fft_backend());
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

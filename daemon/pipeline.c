@@ -1,0 +1,816 @@
+/* daemon/pipeline.c — see pipeline.h. */
+#include "pipeline.h"
+
+#include "acquisition/selfcheck.h"
+#include "acquisition/source.h"
+#include "dsp/dsp.h"
+#include "log.h"
+#include "queue.h"
+#include "store/history.h"
+#include "version.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+
+#define QUEUE_ANALYSIS 16
+#define QUEUE_HISTORY 64
+#define WORKERS 2
+#define MAX_ANALYZERS 32 /* per worker: one per (sensor, channel, length) in use */
+
+/* The feature vector of one channel and snapshot (this issue's; the models issue versions it). */
+enum {
+    F_ACCEL_RMS, F_ACCEL_PEAK, F_CREST, F_KURTOSIS, F_SKEWNESS, F_VEL_RMS, F_V1X, F_V2X, F_V3X, F_SHAFT_HZ,
+    F_BPFO_DB, F_BPFI_DB, F_BSF_DB, F_FTF_DB, F_BAND_SK, F_ISO_ZONE, F_TEMP_C, NFEAT
+};
+static const char *const feature_names[NFEAT] = {
+    "accel_rms_g", "accel_peak_g", "crest", "kurtosis", "skewness", "velocity_rms_mm_s", "v1x_mm_s", "v2x_mm_s",
+    "v3x_mm_s", "shaft_hz", "bpfo_db", "bpfi_db", "bsf_db", "ftf_db", "band_kurtosis", "iso_zone", "temp_c"};
+
+/* A snapshot of one sensor (all its channels), from a sensor thread to a worker. */
+typedef struct job {
+    int asset, sensor;
+    int64_t t0_ns;
+    double rate_hz;
+    size_t n;            /* samples per channel */
+    unsigned nch;
+    float *x;            /* channel-major: x[c * n + i] */
+    double temp_c;
+    double full_scale[VW_CFG_MAX_CHANNELS];
+    char fault[VW_CFG_MAX_CHANNELS][224]; /* the streaming self-check's reason, "" when ok */
+} job;
+
+/* One channel's analysis, from a worker to the sinks. */
+typedef struct result {
+    int asset, sensor;
+    unsigned ch;
+    int64_t t_ns;
+    double feat[NFEAT];
+    char state[32];
+    char reason[224];
+    float *spectrum, *envelope, *wave;
+    size_t sbins, ebins, wlen;
+    double sdf, edf, rate;
+} result;
+
+typedef struct sensor_rt {
+    vw_pipeline *p;
+    int asset, sensor;
+    pthread_t thread;
+    bool started;
+    _Atomic int ended;
+    acq_source *src;
+    acq_stats stats;        /* copied under p->lock by the sensor thread */
+    char state[24];         /* "starting", "running", "reconnecting", "ended", "failed" */
+    char last_error[256];
+    double rate_hz;
+    uint64_t snapshots, dropped;
+    unsigned nch;           /* the channels recorded: the config's, or every channel of the source */
+    unsigned ch[VW_CFG_MAX_CHANNELS];
+} sensor_rt;
+
+typedef struct latest {
+    int64_t t_ns;
+    double feat[NFEAT];
+    char state[32];
+    char reason[224];
+    bool have;
+} latest;
+
+struct vw_pipeline {
+    const vw_config *cfg;
+    vw_pipeline_opts opts;
+    vw_queue *analysis, *history;
+    pthread_t workers[WORKERS], sink;
+    int nworkers;
+    bool sink_started;
+    _Atomic int stop;
+    pthread_mutex_t lock;   /* guards sensors[].stats/state, latest[], stored */
+    int nsensors;
+    sensor_rt sensors[VW_CFG_MAX_ASSETS * VW_CFG_MAX_SENSORS];
+    latest *latest;         /* [sensor index][channel] */
+    uint64_t stored, store_errors;
+    store_history *store;
+    int64_t started_ns;
+};
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const vw_cfg_sensor *sensor_cfg(const vw_pipeline *p, const sensor_rt *s)
+{
+    return &p->cfg->assets[s->asset].sensors[s->sensor];
+}
+
+static latest *latest_of(vw_pipeline *p, int sensor_index, unsigned ch)
+{
+    return &p->latest[sensor_index * VW_CFG_MAX_CHANNELS + ch];
+}
+
+static void job_free(job *j)
+{
+    if (j) {
+        free(j->x);
+        free(j);
+    }
+}
+
+static void result_free(result *r)
+{
+    if (r) {
+        free(r->spectrum);
+        free(r->envelope);
+        free(r->wave);
+        free(r);
+    }
+}
+
+/* ---- sensor threads ----------------------------------------------------------------------- */
+
+static void set_state(sensor_rt *s, const char *state, const char *error)
+{
+    pthread_mutex_lock(&s->p->lock);
+    snprintf(s->state, sizeof s->state, "%s", state);
+    if (error)
+        snprintf(s->last_error, sizeof s->last_error, "%s", error);
+    if (s->src)
+        acq_source_stats(s->src, &s->stats);
+    pthread_mutex_unlock(&s->p->lock);
+}
+
+/* Hands a finished snapshot to the workers: waits in replay, drops (counted) live. */
+static void submit(sensor_rt *s, job *j)
+{
+    vw_pipeline *p = s->p;
+    int rc = p->opts.replay ? vw_queue_push(p->analysis, j) : vw_queue_try_push(p->analysis, j);
+    pthread_mutex_lock(&p->lock);
+    if (rc == 0)
+        s->snapshots++;
+    else
+        s->dropped++;
+    pthread_mutex_unlock(&p->lock);
+    if (rc != 0) {
+        if (rc == -EAGAIN)
+            vw_log(VW_LOG_WARNING, "pipeline", "sensor %s: analysis queue full, snapshot dropped", sensor_cfg(p, s)->id);
+        job_free(j);
+    }
+}
+
+static void *sensor_main(void *arg)
+{
+    sensor_rt *s = arg;
+    vw_pipeline *p = s->p;
+    const vw_cfg_sensor *sc = sensor_cfg(p, s);
+    const acq_info *info = acq_source_info(s->src);
+    char err[512];
+    size_t want = (size_t)llround(p->cfg->schedule.snapshot_s * info->rate_hz);
+    if (want < 1024)
+        want = 1024;
+    acq_frame *f = acq_frame_new(info->nchan, 4096);
+    acq_selfcheck *check = acq_selfcheck_new(info);
+    job *cur = NULL;
+    size_t have = 0;
+    int64_t next_due = INT64_MIN;
+    vw_log_limiter rl = {0};
+    s->rate_hz = info->rate_hz;
+    set_state(s, "running", NULL);
+    /* "units" says what a source delivers when it cannot tell; one that knows delivers g */
+    double scale[VW_CFG_MAX_CHANNELS];
+    for (unsigned c = 0; c < s->nch; c++)
+        scale[c] = sc->units_ms2 && strcmp(info->ch[s->ch[c]].unit, "g") != 0 ? 1.0 / DSP_G0 : 1.0;
+    int64_t backoff_ns = 100000000;
+    while (f && check && !atomic_load(&p->stop)) {
+        int rc = acq_read(s->src, f, err, sizeof err);
+        if (rc == ACQ_END)
+            break;
+        if (rc < 0) {
+            if (info->finite) {
+                vw_log(VW_LOG_ERR, "acquisition", "sensor %s: %s", sc->id, err);
+                set_state(s, "failed", err);
+                break;
+            }
+            vw_log_failure(&rl, VW_LOG_WARNING, "acquisition", "sensor %s: %s", sc->id, err);
+            set_state(s, "reconnecting", err);
+            /* a source that fails at once (an unplugged interface) must not spin: back off */
+            struct timespec ts = {(time_t)(backoff_ns / 1000000000), (long)(backoff_ns % 1000000000)};
+            nanosleep(&ts, NULL);
+            backoff_ns = backoff_ns * 2 > 5000000000LL ? 5000000000LL : backoff_ns * 2;
+            continue;
+        }
+        backoff_ns = 100000000;
+        acq_selfcheck_feed(check, f);
+        if (rl.failing) {
+            char what[96];
+            snprintf(what, sizeof what, "sensor %s", sc->id);
+            vw_log_recovered(&rl, "acquisition", what);
+            set_state(s, "running", NULL);
+        }
+        /* a gap or a new recording breaks a snapshot in hand; a short recording's snapshot is
+         * taken as it is when it holds enough samples to analyse */
+        if (cur && (f->flags & (ACQ_FRAME_GAP | ACQ_FRAME_SNAPSHOT))) {
+            if (have >= 1024 && (f->flags & ACQ_FRAME_SNAPSHOT) && !(f->flags & ACQ_FRAME_GAP)) {
+                cur->n = have;
+                for (unsigned c = 1; c < cur->nch; c++)
+                    memmove(cur->x + c * have, cur->x + c * want, have * sizeof *cur->x);
+                next_due = p->cfg->schedule.continuous ? INT64_MIN
+                                                       : cur->t0_ns + (int64_t)(p->cfg->schedule.interval_s * 1e9);
+                submit(s, cur);
+            } else {
+                job_free(cur);
+            }
+            cur = NULL;
+        }
+        size_t off = 0;
+        while (off < f->nsamp) {
+            if (!cur) {
+                int64_t t = f->t0_ns + (int64_t)((double)off * 1e9 / info->rate_hz);
+                if (t < next_due) {
+                    /* skip to the due time within this frame, or the whole frame */
+                    double skip = ceil((double)(next_due - t) * info->rate_hz / 1e9);
+                    if (skip >= (double)(f->nsamp - off) || (f->flags & ACQ_FRAME_TIMELAPSE))
+                        break;
+                    off += (size_t)skip;
+                    continue;
+                }
+                cur = calloc(1, sizeof *cur);
+                if (cur)
+                    cur->x = malloc(want * s->nch * sizeof *cur->x);
+                if (!cur || !cur->x) {
+                    job_free(cur);
+                    cur = NULL;
+                    vw_log(VW_LOG_ERR, "pipeline", "sensor %s: out of memory for a snapshot", sc->id);
+                    break;
+                }
+                cur->asset = s->asset;
+                cur->sensor = (int)(s - p->sensors);
+                cur->t0_ns = t;
+                cur->rate_hz = info->rate_hz;
+                cur->n = want;
+                cur->nch = s->nch;
+                cur->temp_c = f->temp_c;
+                for (unsigned c = 0; c < s->nch; c++)
+                    cur->full_scale[c] = info->ch[s->ch[c]].full_scale * scale[c];
+                have = 0;
+            }
+            size_t take = f->nsamp - off < want - have ? f->nsamp - off : want - have;
+            for (unsigned c = 0; c < s->nch; c++) {
+                unsigned src_ch = s->ch[c];
+                float *dst = cur->x + c * want + have;
+                for (size_t i = 0; i < take; i++)
+                    dst[i] = (float)(f->samples[(off + i) * f->nchan + src_ch] * scale[c]);
+                /* a channel the self-check holds in fault marks the snapshot it is part of */
+                const acq_selfcheck_channel *st = acq_selfcheck_channel_status(check, src_ch);
+                if (st && st->state == ACQ_SELFCHECK_SENSOR_FAULT && !cur->fault[c][0])
+                    snprintf(cur->fault[c], sizeof cur->fault[c], "%s", st->reason);
+            }
+            if (!isnan(f->temp_c))
+                cur->temp_c = f->temp_c;
+            have += take;
+            off += take;
+            if (have == want) {
+                next_due = p->cfg->schedule.continuous ? INT64_MIN
+                                                       : cur->t0_ns + (int64_t)(p->cfg->schedule.interval_s * 1e9);
+                submit(s, cur);
+                cur = NULL;
+                if (f->flags & ACQ_FRAME_TIMELAPSE)
+                    break; /* the rest of a time-lapse frame belongs to the snapshot just taken */
+            }
+        }
+    }
+    /* a recording that ends in the middle of a snapshot: keep it if it can be analysed */
+    if (cur && have >= 1024 && info->finite && !atomic_load(&p->stop)) {
+        cur->n = have;
+        for (unsigned c = 1; c < cur->nch; c++)
+            memmove(cur->x + c * have, cur->x + c * want, have * sizeof *cur->x);
+        submit(s, cur);
+    } else {
+        job_free(cur);
+    }
+    acq_frame_free(f);
+    acq_selfcheck_free(check);
+    pthread_mutex_lock(&p->lock);
+    acq_source_stats(s->src, &s->stats);
+    if (strcmp(s->state, "failed") != 0)
+        snprintf(s->state, sizeof s->state, "ended");
+    pthread_mutex_unlock(&p->lock);
+    atomic_store(&s->ended, 1);
+    return NULL;
+}
+
+/* ---- analysis workers --------------------------------------------------------------------- */
+
+typedef struct analyzer_slot {
+    int sensor;
+    unsigned ch;
+    size_t n;
+    double rate;
+    dsp_analyzer *a;
+} analyzer_slot;
+
+static dsp_analyzer *analyzer_for(vw_pipeline *p, analyzer_slot *slots, int *nslots, const job *j, unsigned ch)
+{
+    for (int i = 0; i < *nslots; i++)
+        if (slots[i].sensor == j->sensor && slots[i].ch == ch && slots[i].n == j->n && slots[i].rate == j->rate_hz)
+            return slots[i].a;
+    const sensor_rt *s = &p->sensors[j->sensor];
+    const vw_cfg_asset *as = &p->cfg->assets[s->asset];
+    const vw_cfg_sensor *sc = &as->sensors[s->sensor];
+    dsp_analyzer_config c = {.fs_hz = j->rate_hz, .nsamples = j->n, .shaft_hz = as->rpm / 60,
+                             .speed_min_hz = as->rpm_min / 60, .speed_max_hz = as->rpm_max / 60};
+    if (sc->bearing >= 0) {
+        c.has_bearing = true;
+        c.orders = as->bearings[sc->bearing].orders;
+    }
+    char err[256];
+    dsp_analyzer *a = dsp_analyzer_new(&c, err, sizeof err);
+    if (!a) {
+        vw_log(VW_LOG_ERR, "analysis", "sensor %s: %s", sc->id, err);
+        return NULL;
+    }
+    int k;
+    if (*nslots < MAX_ANALYZERS) {
+        k = (*nslots)++;
+    } else { /* full: the last slot is recycled (more than 32 lengths in use is unusual) */
+        k = MAX_ANALYZERS - 1;
+        dsp_analyzer_free(slots[k].a);
+    }
+    slots[k] = (analyzer_slot){j->sensor, ch, j->n, j->rate_hz, a};
+    return a;
+}
+
+static float *copy_floats(const float *x, size_t n)
+{
+    float *y = n ? malloc(n * sizeof *y) : NULL;
+    if (y)
+        memcpy(y, x, n * sizeof *y);
+    return y;
+}
+
+static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *j)
+{
+    const sensor_rt *s = &p->sensors[j->sensor];
+    const vw_cfg_asset *as = &p->cfg->assets[s->asset];
+    for (unsigned c = 0; c < j->nch; c++) {
+        dsp_analyzer *a = analyzer_for(p, slots, nslots, j, c);
+        result *r = a ? calloc(1, sizeof *r) : NULL;
+        if (!r)
+            continue;
+        const float *x = j->x + (size_t)c * j->n;
+        dsp_result dr;
+        int rc = dsp_analyze(a, x, &dr);
+        r->asset = j->asset;
+        r->sensor = j->sensor;
+        r->ch = c;
+        r->t_ns = j->t0_ns;
+        for (int k = 0; k < NFEAT; k++)
+            r->feat[k] = NAN;
+        if (j->fault[c][0])
+            snprintf(r->reason, sizeof r->reason, "%s", j->fault[c]);
+        if (j->fault[c][0] || acq_selfcheck_samples(x, j->n, j->full_scale[c], r->reason, sizeof r->reason) != 0 ||
+            rc < 0) {
+            snprintf(r->state, sizeof r->state, "sensor_fault");
+            if (rc < 0)
+                snprintf(r->reason, sizeof r->reason, "non-finite samples");
+        } else {
+            snprintf(r->state, sizeof r->state, "%s", dr.has_faults ? dsp_diagnosis_name(dr.diagnosis) : "not_assessed");
+        }
+        if (rc == 0) {
+            r->feat[F_ACCEL_RMS] = dr.stats.rms;
+            r->feat[F_ACCEL_PEAK] = dr.stats.peak;
+            r->feat[F_CREST] = dr.stats.crest;
+            r->feat[F_KURTOSIS] = dr.stats.kurtosis;
+            r->feat[F_SKEWNESS] = dr.stats.skewness;
+            r->feat[F_VEL_RMS] = dr.velocity_rms_mm_s;
+            for (int h = 0; h < 3; h++)
+                r->feat[F_V1X + h] = dr.shaft_hz > 0 ? dr.harmonics_mm_s[h] : NAN;
+            r->feat[F_SHAFT_HZ] = dr.shaft_hz > 0 ? dr.shaft_hz : NAN;
+            for (int fam = 0; fam < DSP_NFAMILIES; fam++)
+                r->feat[F_BPFO_DB + fam] = dr.has_faults ? dr.faults[fam].strength_db : NAN;
+            r->feat[F_BAND_SK] = dr.band_kurtosis;
+            char zone = models_iso10816_zone(dr.velocity_rms_mm_s, as->iso_group, as->foundation);
+            r->feat[F_ISO_ZONE] = zone >= 'A' && zone <= 'D' ? zone - 'A' + 1 : NAN;
+            dsp_spectra sp;
+            dsp_analyzer_spectra(a, &sp);
+            r->spectrum = copy_floats(sp.accel_amp_g, sp.accel_bins);
+            r->sbins = r->spectrum ? sp.accel_bins : 0;
+            r->sdf = sp.accel_df_hz;
+            r->envelope = copy_floats(sp.env_power, sp.env_bins);
+            r->ebins = r->envelope ? sp.env_bins : 0;
+            r->edf = sp.env_df_hz;
+        }
+        r->feat[F_TEMP_C] = j->temp_c;
+        r->wave = copy_floats(x, j->n);
+        r->wlen = r->wave ? j->n : 0;
+        r->rate = j->rate_hz;
+        int qrc = p->opts.replay ? vw_queue_push(p->history, r) : vw_queue_try_push(p->history, r);
+        if (qrc != 0) {
+            if (qrc == -EAGAIN)
+                vw_log(VW_LOG_WARNING, "pipeline", "history queue full: a result was dropped");
+            result_free(r);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    vw_pipeline *p = arg;
+    analyzer_slot slots[MAX_ANALYZERS];
+    int nslots = 0;
+    job *j;
+    while ((j = vw_queue_pop(p->analysis))) {
+        analyse_job(p, slots, &nslots, j);
+        job_free(j);
+    }
+    for (int i = 0; i < nslots; i++)
+        dsp_analyzer_free(slots[i].a);
+    return NULL;
+}
+
+/* ---- the history sink --------------------------------------------------------------------- */
+
+static void iso8601(int64_t t_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : (t_ns - 999999999) / 1000000000);
+    int ms = (int)(((t_ns - (int64_t)sec * 1000000000) / 1000000) % 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%.20s.%03dZ", base, ms < 0 ? 0 : ms);
+}
+
+static cJSON *features_json(const double *feat)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int k = 0; k < NFEAT; k++)
+        if (isfinite(feat[k]))
+            cJSON_AddNumberToObject(o, feature_names[k], round(feat[k] * 1e6) / 1e6);
+    return o;
+}
+
+static void print_json_line(vw_pipeline *p, const result *r, const char *axis)
+{
+    const sensor_rt *s = &p->sensors[r->sensor];
+    const vw_cfg_asset *as = &p->cfg->assets[s->asset];
+    char t[40];
+    iso8601(r->t_ns, t, sizeof t);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "t", t);
+    cJSON_AddStringToObject(o, "asset", as->id);
+    cJSON_AddStringToObject(o, "sensor", as->sensors[s->sensor].id);
+    cJSON_AddStringToObject(o, "channel", axis);
+    cJSON_AddStringToObject(o, "state", r->state);
+    if (r->reason[0])
+        cJSON_AddStringToObject(o, "reason", r->reason);
+    cJSON_AddItemToObject(o, "features", features_json(r->feat));
+    char *line = cJSON_PrintUnformatted(o);
+    if (line) {
+        fprintf(p->opts.json_out, "%s\n", line);
+        fflush(p->opts.json_out);
+    }
+    free(line);
+    cJSON_Delete(o);
+}
+
+static const char *axis_of(const vw_pipeline *p, const result *r, char *buf, size_t len)
+{
+    const sensor_rt *s = &p->sensors[r->sensor];
+    const vw_cfg_sensor *sc = &p->cfg->assets[s->asset].sensors[s->sensor];
+    if (r->ch < sc->nchannels && sc->channel_names[r->ch])
+        return sc->channel_names[r->ch];
+    snprintf(buf, len, "%u", s->ch[r->ch]);
+    return buf;
+}
+
+static void *sink_main(void *arg)
+{
+    vw_pipeline *p = arg;
+    result *r;
+    uint64_t since_prune = 0;
+    vw_log_limiter rl = {0};
+    while ((r = vw_queue_pop(p->history))) {
+        const sensor_rt *s = &p->sensors[r->sensor];
+        const vw_cfg_asset *as = &p->cfg->assets[s->asset];
+        const vw_cfg_sensor *sc = &as->sensors[s->sensor];
+        char axis_buf[16];
+        const char *axis = axis_of(p, r, axis_buf, sizeof axis_buf);
+        latest *l = latest_of(p, r->sensor, r->ch);
+        pthread_mutex_lock(&p->lock);
+        bool changed = l->have && strcmp(l->state, r->state) != 0;
+        pthread_mutex_unlock(&p->lock);
+        if (p->opts.json_out)
+            print_json_line(p, r, axis);
+        if (p->store) {
+            store_snapshot ss = {
+                .t_ns = r->t_ns, .asset_id = as->id, .sensor_id = sc->id, .channel = axis, .state = r->state,
+                .nfeatures = NFEAT, .feature_names = feature_names, .features = r->feat,
+                .spectrum = r->spectrum, .spectrum_bins = r->sbins, .spectrum_df_hz = r->sdf,
+                .envelope = r->envelope, .envelope_bins = r->ebins, .envelope_df_hz = r->edf,
+            };
+            /* raw waveforms on the schedule and around every state change */
+            if (changed || store_history_waveform_due(p->store, sc->id, axis, r->t_ns) > 0) {
+                ss.waveform = r->wave;
+                ss.waveform_len = r->wlen;
+                ss.waveform_rate_hz = r->rate;
+            }
+            char err[512];
+            if (store_history_add(p->store, &ss, err, sizeof err) < 0) {
+                vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", err);
+                pthread_mutex_lock(&p->lock);
+                p->store_errors++;
+                pthread_mutex_unlock(&p->lock);
+            } else {
+                vw_log_recovered(&rl, "history", "writing the history");
+                pthread_mutex_lock(&p->lock);
+                p->stored++;
+                pthread_mutex_unlock(&p->lock);
+                if (changed) {
+                    char detail[512];
+                    snprintf(detail, sizeof detail, "{\"sensor\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}", sc->id,
+                             l->state, r->state);
+                    store_history_event(p->store, r->t_ns, as->id, "state_change", detail, err, sizeof err);
+                }
+            }
+            if (++since_prune >= 200) {
+                since_prune = 0;
+                char err2[256];
+                if (store_history_prune(p->store, r->t_ns, err2, sizeof err2) < 0)
+                    vw_log(VW_LOG_WARNING, "history", "pruning: %s", err2);
+            }
+        } else {
+            pthread_mutex_lock(&p->lock);
+            p->stored++;
+            pthread_mutex_unlock(&p->lock);
+        }
+        pthread_mutex_lock(&p->lock);
+        l->have = true;
+        l->t_ns = r->t_ns;
+        memcpy(l->feat, r->feat, sizeof l->feat);
+        snprintf(l->state, sizeof l->state, "%s", r->state);
+        snprintf(l->reason, sizeof l->reason, "%s", r->reason);
+        pthread_mutex_unlock(&p->lock);
+        result_free(r);
+    }
+    return NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------------- */
+
+vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, char *err, size_t errlen)
+{
+    vw_pipeline *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->cfg = cfg;
+    p->opts = *o;
+    p->started_ns = mono_ns();
+    pthread_mutex_init(&p->lock, NULL);
+    for (unsigned a = 0; a < cfg->nassets; a++)
+        for (unsigned s = 0; s < cfg->assets[a].nsensors; s++) {
+            sensor_rt *rt = &p->sensors[p->nsensors++];
+            rt->p = p;
+            rt->asset = (int)a;
+            rt->sensor = (int)s;
+            snprintf(rt->state, sizeof rt->state, "starting");
+        }
+    p->latest = calloc((size_t)(p->nsensors ? p->nsensors : 1) * VW_CFG_MAX_CHANNELS, sizeof *p->latest);
+    p->analysis = vw_queue_new(QUEUE_ANALYSIS);
+    p->history = vw_queue_new(QUEUE_HISTORY);
+    if (!p->latest || !p->analysis || !p->history) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (!o->no_history) {
+        store_retention ret = {cfg->retention.trend_days, cfg->retention.aggregate_days,
+                               cfg->retention.spectra_per_channel, cfg->retention.waveform_interval_h,
+                               cfg->retention.waveforms_per_channel, cfg->retention.max_mb};
+        p->store = store_history_open(cfg->data_dir, &ret, err, errlen);
+        if (!p->store)
+            goto fail;
+    }
+    /* open every source before any thread runs, so a mistake is reported at start */
+    for (int i = 0; i < p->nsensors; i++) {
+        sensor_rt *rt = &p->sensors[i];
+        const vw_cfg_sensor *sc = sensor_cfg(p, rt);
+        char e[512];
+        rt->src = acq_open(sc->source, e, sizeof e);
+        if (!rt->src) {
+            snprintf(err, errlen, "sensor %s: %s", sc->id, e);
+            goto fail;
+        }
+        const acq_info *info = acq_source_info(rt->src);
+        if (sc->nchannels == 0) { /* every channel of the source */
+            rt->nch = info->nchan < VW_CFG_MAX_CHANNELS ? info->nchan : VW_CFG_MAX_CHANNELS;
+            for (unsigned c = 0; c < rt->nch; c++)
+                rt->ch[c] = c;
+        } else {
+            rt->nch = sc->nchannels;
+            memcpy(rt->ch, sc->channels, sizeof rt->ch);
+        }
+        for (unsigned c = 0; c < rt->nch; c++)
+            if (rt->ch[c] >= info->nchan) {
+                snprintf(err, errlen, "sensor %s: channel %u: the source has %u channel%s", sc->id, rt->ch[c],
+                         info->nchan, info->nchan == 1 ? "" : "s");
+                goto fail;
+            }
+    }
+    for (int w = 0; w < WORKERS; w++)
+        if (pthread_create(&p->workers[w], NULL, worker_main, p) == 0)
+            p->nworkers++;
+    p->sink_started = pthread_create(&p->sink, NULL, sink_main, p) == 0;
+    for (int i = 0; i < p->nsensors; i++)
+        p->sensors[i].started = pthread_create(&p->sensors[i].thread, NULL, sensor_main, &p->sensors[i]) == 0;
+    return p;
+fail:
+    vw_pipeline_finish(p);
+    return NULL;
+}
+
+void vw_pipeline_stop(vw_pipeline *p) { atomic_store(&p->stop, 1); }
+
+bool vw_pipeline_sources_done(vw_pipeline *p)
+{
+    for (int i = 0; i < p->nsensors; i++)
+        if (!atomic_load(&p->sensors[i].ended))
+            return false;
+    return true;
+}
+
+uint64_t vw_pipeline_finish(vw_pipeline *p)
+{
+    if (!p)
+        return 0;
+    atomic_store(&p->stop, 1);
+    for (int i = 0; i < p->nsensors; i++)
+        if (p->sensors[i].started)
+            pthread_join(p->sensors[i].thread, NULL);
+    /* the snapshots in hand are analysed and stored before the threads go */
+    if (p->analysis)
+        vw_queue_close(p->analysis);
+    for (int w = 0; w < p->nworkers; w++)
+        pthread_join(p->workers[w], NULL);
+    if (p->history)
+        vw_queue_close(p->history);
+    if (p->sink_started)
+        pthread_join(p->sink, NULL);
+    job *j;
+    while (p->analysis && (j = vw_queue_pop(p->analysis)))
+        job_free(j);
+    result *r;
+    while (p->history && (r = vw_queue_pop(p->history)))
+        result_free(r);
+    for (int i = 0; i < p->nsensors; i++)
+        acq_close(p->sensors[i].src);
+    store_history_close(p->store);
+    vw_queue_free(p->analysis);
+    vw_queue_free(p->history);
+    uint64_t stored = p->stored;
+    free(p->latest);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+    return stored;
+}
+
+/* ---- status for the API ------------------------------------------------------------------- */
+
+static cJSON *queue_json(const char *name, vw_queue *q)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", name);
+    cJSON_AddNumberToObject(o, "depth", (double)vw_queue_depth(q));
+    cJSON_AddNumberToObject(o, "capacity", (double)vw_queue_capacity(q));
+    cJSON_AddNumberToObject(o, "dropped", (double)vw_queue_drops(q));
+    return o;
+}
+
+char *vw_pipeline_status_json(vw_pipeline *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "version", VW_VERSION_STRING);
+    cJSON_AddNumberToObject(o, "uptime_s", round((double)(mono_ns() - p->started_ns) / 1e7) / 100);
+    cJSON_AddStringToObject(o, "box", p->cfg->box_id);
+    cJSON *srcs = cJSON_AddArrayToObject(o, "sources");
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->nsensors; i++) {
+        sensor_rt *s = &p->sensors[i];
+        if (s->src && !atomic_load(&s->ended))
+            acq_source_stats(s->src, &s->stats);
+        const vw_cfg_sensor *sc = sensor_cfg(p, s);
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "sensor", sc->id);
+        cJSON_AddStringToObject(x, "asset", p->cfg->assets[s->asset].id);
+        cJSON_AddStringToObject(x, "source", sc->source);
+        cJSON_AddStringToObject(x, "state", s->state);
+        if (s->last_error[0])
+            cJSON_AddStringToObject(x, "last_error", s->last_error);
+        cJSON_AddNumberToObject(x, "rate_hz", s->rate_hz);
+        cJSON_AddNumberToObject(x, "frames", (double)s->stats.frames);
+        cJSON_AddNumberToObject(x, "gaps", (double)s->stats.gaps);
+        cJSON_AddNumberToObject(x, "gap_samples", (double)s->stats.gap_samples);
+        cJSON_AddNumberToObject(x, "overruns", (double)s->stats.overruns);
+        cJSON_AddNumberToObject(x, "disconnects", (double)s->stats.disconnects);
+        cJSON_AddNumberToObject(x, "snapshots", (double)s->snapshots);
+        cJSON_AddNumberToObject(x, "snapshots_dropped", (double)s->dropped);
+        cJSON_AddItemToArray(srcs, x);
+    }
+    uint64_t stored = p->stored, store_errors = p->store_errors;
+    pthread_mutex_unlock(&p->lock);
+    cJSON *qs = cJSON_AddArrayToObject(o, "queues");
+    cJSON_AddItemToArray(qs, queue_json("analysis", p->analysis));
+    cJSON_AddItemToArray(qs, queue_json("history", p->history));
+    cJSON *h = cJSON_AddObjectToObject(o, "history");
+    cJSON_AddNumberToObject(h, "stored", (double)stored);
+    cJSON_AddNumberToObject(h, "errors", (double)store_errors);
+    cJSON *d = cJSON_AddObjectToObject(o, "disk");
+    cJSON_AddStringToObject(d, "data_dir", p->cfg->data_dir);
+    struct statvfs vfs;
+    if (statvfs(p->cfg->data_dir, &vfs) == 0) {
+        cJSON_AddNumberToObject(d, "free_bytes", (double)vfs.f_bavail * (double)vfs.f_frsize);
+        cJSON_AddNumberToObject(d, "total_bytes", (double)vfs.f_blocks * (double)vfs.f_frsize);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+char *vw_pipeline_assets_json(vw_pipeline *p)
+{
+    cJSON *arr = cJSON_CreateArray();
+    int idx = 0;
+    pthread_mutex_lock(&p->lock);
+    for (unsigned a = 0; a < p->cfg->nassets; a++) {
+        const vw_cfg_asset *as = &p->cfg->assets[a];
+        cJSON *ao = cJSON_CreateObject();
+        cJSON_AddStringToObject(ao, "id", as->id);
+        cJSON_AddStringToObject(ao, "name", as->name);
+        cJSON_AddStringToObject(ao, "type", as->type);
+        cJSON *ss = cJSON_AddArrayToObject(ao, "sensors");
+        for (unsigned s = 0; s < as->nsensors; s++, idx++) {
+            const vw_cfg_sensor *sc = &as->sensors[s];
+            cJSON *so = cJSON_CreateObject();
+            cJSON_AddStringToObject(so, "id", sc->id);
+            cJSON_AddStringToObject(so, "name", sc->name);
+            if (sc->mounting)
+                cJSON_AddStringToObject(so, "mounting", sc->mounting);
+            cJSON *chs = cJSON_AddArrayToObject(so, "channels");
+            const sensor_rt *rt = &p->sensors[idx];
+            for (unsigned c = 0; c < rt->nch; c++) {
+                const latest *l = latest_of(p, idx, c);
+                cJSON *co = cJSON_CreateObject();
+                char buf[16];
+                if (c < sc->nchannels && sc->channel_names[c])
+                    cJSON_AddStringToObject(co, "channel", sc->channel_names[c]);
+                else {
+                    snprintf(buf, sizeof buf, "%u", rt->ch[c]);
+                    cJSON_AddStringToObject(co, "channel", buf);
+                }
+                if (l->have) {
+                    char t[40];
+                    iso8601(l->t_ns, t, sizeof t);
+                    cJSON_AddStringToObject(co, "t", t);
+                    cJSON_AddStringToObject(co, "state", l->state);
+                    if (l->reason[0])
+                        cJSON_AddStringToObject(co, "reason", l->reason);
+                    cJSON_AddItemToObject(co, "features", features_json(l->feat));
+                } else {
+                    cJSON_AddStringToObject(co, "state", "no_data_yet");
+                }
+                cJSON_AddItemToArray(chs, co);
+            }
+            cJSON_AddItemToArray(ss, so);
+        }
+        cJSON_AddItemToArray(arr, ao);
+    }
+    pthread_mutex_unlock(&p->lock);
+    char *s = cJSON_PrintUnformatted(arr);
+    cJSON_Delete(arr);
+    return s;
+}
+
+void vw_pipeline_summary(vw_pipeline *p, char *buf, size_t len)
+{
+    uint64_t snaps = 0, dropped = 0;
+    int running = 0;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->nsensors; i++) {
+        snaps += p->sensors[i].snapshots;
+        dropped += p->sensors[i].dropped;
+        running += strcmp(p->sensors[i].state, "running") == 0;
+    }
+    uint64_t stored = p->stored;
+    pthread_mutex_unlock(&p->lock);
+    snprintf(buf, len, "%d of %d sensors running; %llu snapshots, %llu stored, %llu dropped", running, p->nsensors,
+             (unsigned long long)snaps, (unsigned long long)stored, (unsigned long long)dropped);
+}

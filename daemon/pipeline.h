@@ -1,0 +1,48 @@
+/* daemon/pipeline.h — the appliance's data flow for one configuration:
+ *
+ *   a thread per sensor (acq_read → self-check → snapshots on the schedule)
+ *     → analysis queue → analysis workers (dsp_analyze per channel → features, state)
+ *     → history queue → the history sink thread (SQLite), and the latest state for the API.
+ *
+ * Queues are bounded. Running live, a full queue drops the snapshot (counted, shown in the
+ * status) rather than stall acquisition; in replay (finite sources, as fast as possible) producers
+ * wait instead, so nothing is lost and the run ends when the sources end and the queues drain.
+ * Time is data time throughout: schedules, retention and history use the samples' timestamps.
+ *
+ * Threads own their objects (a source, analyzers, the store handle); the only shared state is
+ * the counters and the latest-state table behind one mutex, read by the HTTP callbacks. */
+#ifndef VW_DAEMON_PIPELINE_H
+#define VW_DAEMON_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+
+typedef struct vw_pipeline_opts {
+    bool replay;           /* lossless, finite, exits when done */
+    FILE *json_out;        /* replay --json: one line per snapshot and channel; NULL: none */
+    bool no_history;       /* do not write the history (tests, dry runs) */
+} vw_pipeline_opts;
+
+typedef struct vw_pipeline vw_pipeline;
+
+/* Opens every source, the history and the threads. NULL with a message in err (a source that
+ * cannot be opened at start names the sensor; live, a source that fails later is retried). */
+vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, char *err, size_t errlen);
+/* Asks every sensor thread to stop after the snapshot in hand; returns at once. */
+void vw_pipeline_stop(vw_pipeline *p);
+/* True once every sensor thread has ended (replay: the sources are exhausted). */
+bool vw_pipeline_sources_done(vw_pipeline *p);
+/* Stops (if not yet), drains the queues, joins every thread, closes the history; frees p. Returns
+ * the number of snapshots stored. */
+uint64_t vw_pipeline_finish(vw_pipeline *p);
+
+/* For the HTTP API (thread-safe; malloc'd JSON text). */
+char *vw_pipeline_status_json(vw_pipeline *p);
+char *vw_pipeline_assets_json(vw_pipeline *p);
+/* One-line summary for sd_notify STATUS= and logs. */
+void vw_pipeline_summary(vw_pipeline *p, char *buf, size_t len);
+
+#endif
