@@ -119,7 +119,9 @@ test: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@sh deploy/run-demo.sh $(BUILD)/vibewatch
+	@echo "vibewatch: a simulated pump whose outer race starts to fail (weeks pass in minutes);"
+	@echo "  history in ./vibewatch-data, API on http://127.0.0.1:8080/api/v1/status; Ctrl-C stops."
+	@$(BUILD)/vibewatch run
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ)
