@@ -67,6 +67,7 @@ ifeq ($(FFT),fftw)
 endif
 BENCH_BIN := $(BUILD)/bench/bench_analyze
 BENCH_ACQ := $(BUILD)/bench/bench_acq
+BENCH_HIST := $(BUILD)/bench/bench_history
 
 .PHONY: all deps test run bench clean check-deps
 all: $(BUILD)/vibewatch vibewatch
@@ -100,6 +101,11 @@ $(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft
 	$(Q)$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
 	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
+$(BENCH_HIST): bench/bench_history.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
 $(BENCH_ACQ): bench/bench_acq.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
@@ -124,12 +130,14 @@ run: deps
 	@$(BUILD)/vibewatch run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST)
 	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
 	@echo
 	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
+	@echo
+	@$(BENCH_HIST)
 
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d

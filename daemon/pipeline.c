@@ -524,7 +524,10 @@ static void *sink_main(void *arg)
                 ss.waveform_rate_hz = r->rate;
             }
             char err[512];
-            if (store_history_add(p->store, &ss, err, sizeof err) < 0) {
+            int arc = store_history_add(p->store, &ss, err, sizeof err);
+            if (arc == -EEXIST) {
+                vw_log(VW_LOG_INFO, "history", "%s", err); /* the same snapshot replayed again: kept once */
+            } else if (arc < 0) {
                 vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", err);
                 pthread_mutex_lock(&p->lock);
                 p->store_errors++;
@@ -535,13 +538,19 @@ static void *sink_main(void *arg)
                 p->stored++;
                 pthread_mutex_unlock(&p->lock);
                 if (changed) {
-                    char detail[512];
-                    snprintf(detail, sizeof detail, "{\"sensor\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"}", sc->id,
-                             l->state, r->state);
-                    store_history_event(p->store, r->t_ns, as->id, "state_change", detail, err, sizeof err);
+                    cJSON *d = cJSON_CreateObject();
+                    cJSON_AddStringToObject(d, "sensor", sc->id);
+                    cJSON_AddStringToObject(d, "channel", axis);
+                    cJSON_AddStringToObject(d, "from", l->state);
+                    cJSON_AddStringToObject(d, "to", r->state);
+                    char *detail = cJSON_PrintUnformatted(d);
+                    if (detail)
+                        store_history_event(p->store, r->t_ns, as->id, "state_change", detail, err, sizeof err);
+                    free(detail);
+                    cJSON_Delete(d);
                 }
             }
-            if (++since_prune >= 200) {
+            if (++since_prune >= 20) { /* cheap when there is nothing to prune; keeps the cap tight */
                 since_prune = 0;
                 char err2[256];
                 if (store_history_prune(p->store, r->t_ns, err2, sizeof err2) < 0)
