@@ -136,6 +136,8 @@ bench: deps
 	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
 	@echo
 	@$(BENCH_HIST)
+	@echo
+	@sh bench/bench_run.sh $(BUILD)/vibewatch $${VW_BENCH_RUN_SECONDS:-40}
 
 clean:
 	rm -rf build vibewatch tests/out

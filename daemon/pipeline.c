@@ -492,11 +492,47 @@ static const char *axis_of(const vw_pipeline *p, const result *r, char *buf, siz
     return buf;
 }
 
+/* The box's own metrics as a JSON object: drops, queue depths, CPU, memory, disk. */
+static char *box_metrics_json(vw_pipeline *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    uint64_t dropped = 0, gaps = 0;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->nsensors; i++) {
+        dropped += p->sensors[i].dropped;
+        gaps += p->sensors[i].stats.gaps;
+    }
+    pthread_mutex_unlock(&p->lock);
+    cJSON_AddNumberToObject(o, "snapshots_dropped", (double)dropped);
+    cJSON_AddNumberToObject(o, "gaps", (double)gaps);
+    cJSON_AddNumberToObject(o, "queue_analysis", (double)vw_queue_depth(p->analysis));
+    cJSON_AddNumberToObject(o, "queue_history", (double)vw_queue_depth(p->history));
+    cJSON_AddNumberToObject(o, "queue_drops", (double)(vw_queue_drops(p->analysis) + vw_queue_drops(p->history)));
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0)
+        cJSON_AddNumberToObject(o, "cpu_s", (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+    FILE *fp = fopen("/proc/self/statm", "r");
+    long pages_total, pages_rss;
+    if (fp && fscanf(fp, "%ld %ld", &pages_total, &pages_rss) == 2)
+        cJSON_AddNumberToObject(o, "rss_bytes", (double)pages_rss * 4096.0);
+    if (fp)
+        fclose(fp);
+    struct statvfs vfs;
+    if (statvfs(p->cfg->data_dir, &vfs) == 0)
+        cJSON_AddNumberToObject(o, "disk_free_bytes", (double)vfs.f_bavail * (double)vfs.f_frsize);
+    if (p->store)
+        cJSON_AddNumberToObject(o, "history_bytes", (double)store_history_size_bytes(p->store));
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
 static void *sink_main(void *arg)
 {
     vw_pipeline *p = arg;
     result *r;
     uint64_t since_prune = 0;
+    int64_t next_metrics = 0;
     vw_log_limiter rl = {0};
     while ((r = vw_queue_pop(p->history))) {
         const sensor_rt *s = &p->sensors[r->sensor];
@@ -549,6 +585,13 @@ static void *sink_main(void *arg)
                     free(detail);
                     cJSON_Delete(d);
                 }
+            }
+            if (mono_ns() >= next_metrics) { /* the box's own health, once a minute of wall time */
+                next_metrics = mono_ns() + 60000000000LL;
+                char *m = box_metrics_json(p);
+                if (m)
+                    store_history_metrics(p->store, r->t_ns, m, err, sizeof err);
+                free(m);
             }
             if (++since_prune >= 20) { /* cheap when there is nothing to prune; keeps the cap tight */
                 since_prune = 0;

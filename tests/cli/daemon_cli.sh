@@ -42,7 +42,8 @@ f=d['features']; assert abs(f['shaft_hz']-29.95)<0.01 and f['accel_rms_g']>0, f
 assert d['state']=='outer_race', d['state']
 " 2>"$T/j.err" && ok "replay --json: t in ISO 8601, asset, sensor, features; the outer race found" \
     || bad "replay --json line: $first ($(cat "$T/j.err"))"
-sp=$(count "$T/r1/history.sqlite3" spectra)
+sp=$(count "$T/r1/history.sqlite3" spectra); mt=$(count "$T/r1/history.sqlite3" metrics)
+[ "$mt" -ge 1 ] && ok "replay recorded the box's own metrics ($mt row)" || bad "metrics rows: $mt"
 [ "$sp" -ge 10 ] && ok "replay stored the spectra of every snapshot ($sp rows)" || bad "replay spectra rows: $sp"
 
 if [ -d "${VW_DATA:-../shared/data}/ims/test1_raw" ]; then
