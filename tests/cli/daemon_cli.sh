@@ -139,3 +139,30 @@ c=a['sensors'][0]['channels'][0]; assert 'features' in c and c['features']['acce
 else
     bad "run: the API never answered on 127.0.0.1:$port: $(tail -5 "$T/run.err")"
 fi
+
+# ---- systemd: READY, STATUS and WATCHDOG over a notify socket of our own ------------------------
+sock="$T/notify.sock"
+$PY - "$sock" >"$T/notify.log" 2>&1 <<'PYEOF' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(0.5)
+end = time.time() + 14
+while time.time() < end:
+    try:
+        print(s.recv(4096).decode(), flush=True)
+    except socket.timeout:
+        pass
+PYEOF
+np=$!; pids="$pids $np"
+sleep 0.5
+port=$(free_port)
+mk_config "notify" "$T/notify.json"
+NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 "$VW_BIN" run -c "$T/notify.json" 2>"$T/notify.err" & rp=$!; pids="$pids $rp"
+sleep 12
+kill -TERM $rp; wait $rp
+wait $np 2>/dev/null
+grep -q '^READY=1' "$T/notify.log" && grep -q '^STATUS=.*sensors running' "$T/notify.log" \
+    && [ "$(grep -c '^WATCHDOG=1' "$T/notify.log")" -ge 5 ] && grep -q '^STOPPING=1' "$T/notify.log" \
+    && ok "sd_notify: READY, STATUS, WATCHDOG at half of WatchdogSec, STOPPING" \
+    || bad "sd_notify messages: $(tr '\n' '|' < "$T/notify.log" | head -c 300)"
