@@ -264,7 +264,8 @@ static void track_timestamps(acq_selfcheck *sc, const acq_frame *f)
         double expected = (double)sc->run_samples / f->rate_hz;
         if (expected >= ACQ_SELFCHECK_RATE_SPAN_S) {
             double actual = 1e-9 * (double)(f->t0_ns - sc->run_t0_ns);
-            sc->ts_bad = fabs(actual / expected - 1) > ACQ_SELFCHECK_RATE_TOL;
+            /* the rate the timestamps say against the nominal one: expected / actual */
+            sc->ts_bad = !(actual > 0) || fabs(expected / actual - 1) > ACQ_SELFCHECK_RATE_TOL;
             sc->ts_actual_s = actual;
             sc->ts_expected_s = expected;
             sc->ts_samples = sc->run_samples;
@@ -290,8 +291,12 @@ int acq_selfcheck_feed(acq_selfcheck *sc, const acq_frame *f)
     unsigned gaps = popcount64(sc->gap_hist & ((1ull << ACQ_SELFCHECK_GAP_WINDOW) - 1));
     unsigned clips = popcount64(sc->clip_hist & ((1ull << ACQ_SELFCHECK_CLIP_WINDOW) - 1));
     track_timestamps(sc, f);
-    double req = in->rate_requested_hz;
+    double req = in->rate_requested_hz, meas = in->rate_measured_hz;
     bool rate_off = req > 0 && fabs(f->rate_hz / req - 1) > ACQ_SELFCHECK_RATE_TOL;
+    /* a live backend that measures its device's clock says so in the info (where the checker was
+     * made after the measurement); otherwise the frames' timestamps, which follow that clock,
+     * tell the same over a second of frames */
+    bool meas_off = meas > 0 && fabs(meas / f->rate_hz - 1) > ACQ_SELFCHECK_RATE_TOL;
 
     int changed = 0;
     for (unsigned c = 0; c < in->nchan; c++) {
@@ -334,12 +339,19 @@ int acq_selfcheck_feed(acq_selfcheck *sc, const acq_frame *f)
                  "sample rate %g Hz, but %g Hz was requested (%.1f %% off, limit %g %%): every frequency would be "
                  "misread",
                  f->rate_hz, req, 100 * fabs(f->rate_hz / req - 1), 100 * ACQ_SELFCHECK_RATE_TOL);
+        else if (meas_off)
+            fail(&v, ACQ_SELFCHECK_RATE,
+                 "sample rate: the device runs at %.6g Hz by the clock, not its nominal %g Hz (%+.1f %%, limit %g %%): "
+                 "every frequency would be misread",
+                 meas, f->rate_hz, 100 * (meas / f->rate_hz - 1), 100 * ACQ_SELFCHECK_RATE_TOL);
         else if (sc->ts_bad)
             fail(&v, ACQ_SELFCHECK_RATE,
-                 "sample rate: %llu samples spanned %.3f s by the frames' timestamps but %.3f s at %g Hz (%+.1f %%, "
-                 "limit %g %%): the clock or the rate is wrong",
+                 "sample rate: %llu samples spanned %.3f s by the frames' timestamps but %.3f s at %g Hz: measured "
+                 "%.6g Hz against the nominal %g Hz (%+.1f %%, limit %g %%): the clock or the rate is wrong",
                  (unsigned long long)sc->ts_samples, sc->ts_actual_s, sc->ts_expected_s, f->rate_hz,
-                 100 * (sc->ts_actual_s / sc->ts_expected_s - 1), 100 * ACQ_SELFCHECK_RATE_TOL);
+                 sc->ts_actual_s > 0 ? (double)sc->ts_samples / sc->ts_actual_s : 0.0, f->rate_hz,
+                 sc->ts_actual_s > 0 ? 100 * (sc->ts_expected_s / sc->ts_actual_s - 1) : -100.0,
+                 100 * ACQ_SELFCHECK_RATE_TOL);
 
         st->checks = v.bad;
         if (v.bad) {

@@ -28,7 +28,9 @@
  *             whose range is unknown);
  *             with full scale unknown, frames flagged ACQ_FRAME_CLIPPED in ≥ ACQ_SELFCHECK_CLIP_FLAGGED
  *             of the last ACQ_SELFCHECK_CLIP_WINDOW.
- *  rate       info.rate_hz more than ACQ_SELFCHECK_RATE_TOL from info.rate_requested_hz, or the
+ *  rate       info.rate_hz more than ACQ_SELFCHECK_RATE_TOL from info.rate_requested_hz, the rate a
+ *             live backend measured against the clock (info.rate_measured_hz, when not 0) that
+ *             far from the nominal rate, or the
  *             frames' timestamps: over ≥ ACQ_SELFCHECK_RATE_SPAN_S of contiguous frames (seq + 1,
  *             no gap, overrun, time lapse or snapshot flag), elapsed t0_ns differing from
  *             samples/rate by more than ACQ_SELFCHECK_RATE_TOL.

@@ -227,8 +227,10 @@ int acq_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     if (rc == ACQ_END)
         return ACQ_END;
     f->seq = s->next_seq++;
-    /* clipping is judged here, once for every backend, against each channel's full scale */
-    for (unsigned c = 0; c < f->nchan && !(f->flags & ACQ_FRAME_CLIPPED); c++) {
+    /* clipping is judged here against each channel's full scale, for every backend that does not
+     * judge it exactly from its converter's codes (those flag it themselves: this coarser check
+     * would only add frames near, but not at, a rail, and miss the smaller rail of an offset one) */
+    for (unsigned c = 0; c < f->nchan && !s->info.clip_exact && !(f->flags & ACQ_FRAME_CLIPPED); c++) {
         double fsc = s->info.ch[c].full_scale;
         if (fsc <= 0)
             continue;

@@ -4,8 +4,9 @@
  *
  * A source delivers frames: a block of samples of every channel, the data time of its first
  * sample, a sequence number and flags (gap, clipped, overrun). Time is data time: live sources
- * anchor the first sample to the clock and advance by sample count; recordings take time from
- * their files. A gap (samples lost to an xrun, a failed refill, a reconnect, or the count falling
+ * anchor the first sample to the clock and advance by sample count (at the rate the device is
+ * measured to run at, where the backend measures it: info.rate_measured_hz); recordings take time
+ * from their files. A gap (samples lost to an xrun, a failed refill, a reconnect, or the count falling
  * behind the clock) is flagged on the frame that follows it and counted in the source's stats,
  * never hidden.
  *
@@ -29,7 +30,8 @@
 
 enum acq_frame_flags {
     ACQ_FRAME_GAP = 1u << 0,       /* samples are missing just before this frame (gap_samples) */
-    ACQ_FRAME_CLIPPED = 1u << 1,   /* a sample reached the channel's full scale */
+    ACQ_FRAME_CLIPPED = 1u << 1,   /* a sample reached the channel's full scale (or, where
+                                      info.clip_exact, a converter code at either end) */
     ACQ_FRAME_OVERRUN = 1u << 2,   /* the hardware or driver lost data (xrun) before this frame */
     ACQ_FRAME_TIMELAPSE = 1u << 3, /* simulated time lapse: t0 advanced faster than the samples */
     ACQ_FRAME_SNAPSHOT = 1u << 4,  /* first frame of a new recording or snapshot: not contiguous
@@ -68,6 +70,11 @@ typedef struct acq_info {
     bool has_temp;
     bool finite;            /* a recording: acq_read() ends with ACQ_END */
     bool dc_coupled;        /* samples keep their DC level (an IEPE bias is visible) */
+    bool clip_exact;        /* the backend flags ACQ_FRAME_CLIPPED itself, exactly (a raw code at the
+                               converter's minimum or maximum); acq_read adds no check of its own */
+    double rate_measured_hz; /* the rate the device's clock really runs at, measured against the
+                               system clock by a live backend; 0 while unknown. Updated by acq_read:
+                               read it from the reader's thread */
 } acq_info;
 
 typedef struct acq_stats {

@@ -2,14 +2,20 @@
  * on this host (`iio:local:`) or through iiod on another one (`iio:ip:HOST[:PORT]`).
  *
  *   iio:<libiio context URI>?device=NAME&channels=a,b,c[&rate=HZ][&temp=DEVICE/CHANNEL]
- *       [&sensitivity_mv_per_g=S][&frame=SAMPLES]
+ *       [&sensitivity_mv_per_g=S][&frame=SAMPLES][&coupling=dc|ac]
  *
  * channels: the device's scan elements, in the order the frames carry them. rate: written to the
  * device and checked; without it the device's own rate is used (and a device that has no
  * sampling_frequency needs it). temp: a channel read once a frame, through `input` or raw · scale
  * + offset (milli-°C by the IIO ABI). sensitivity_mv_per_g: the sensor's on voltage inputs (an
  * IEPE accelerometer on an ADC). frame: samples per channel per buffer and frame, default a tenth
- * of a second.
+ * of a second. coupling: whether the samples keep their DC level (info.dc_coupled, which lets the
+ * self-check read an IEPE sensor's bias); dc by default for voltage inputs, ac for an AC-coupled or
+ * level-shifted front end whose mean says nothing about the bias.
+ *
+ * Clipping is flagged here, exactly: a frame in which any channel delivered its format's lowest or
+ * highest code (0 or 2^bits − 1 unsigned, −2^(bits−1) or 2^(bits−1) − 1 signed) is CLIPPED, whatever
+ * the offset makes of those codes in g (info.clip_exact: acq_read adds no check of its own).
  *
  * Every libiio call of vibewatch lives in this file.
  *
@@ -26,22 +32,40 @@
  * 64 MiB). When the reader falls behind, the oldest frame is dropped, counted as an overrun, and the
  * frame after it carries GAP | OVERRUN with the samples lost — the ring never grows.
  *
- * Time: the first refill anchors data time to the wall clock (acq_clock_now_ns() minus the
- * buffer's duration); after that, time advances by sample count. A refill that had to wait for its
- * data yet ends more than a frame after where the count says it should means lost samples — or
- * only a late delivery. Each frame is therefore held back for one refill (one frame of latency):
- * if the next refill waits too and the count is still behind, the held frame is flagged GAP (and
- * OVERRUN) with the samples missing and the count catches up with the clock; if the data was just
- * late, the next refill finds it waiting and nothing is flagged. Reading a backlog further behind
- * than the kernel's buffers could hold is a loss at once. A device whose clock runs fast is pulled
- * back, so data time never runs ahead of the wall clock.
+ * Time: the first refill anchors data time to the wall clock (its return minus the buffer's
+ * duration); after that, data time advances by sample count at the rate the device really runs
+ * at. A device's clock is never exactly nominal (crystals are off by tens of ppm, a cheap one by a
+ * percent), so the thread measures it: the sample count at the end of every refill that had to
+ * wait for fresh data is paired with CLOCK_MONOTONIC when it returned, and a least-squares line
+ * through the last IIO_FIT_POINTS such arrivals (at least IIO_FIT_STEP_NS apart) gives the device's
+ * sample period. Once that fit spans IIO_FIT_TRUST_NS (and 4 frames), data time advances at the
+ * measured period, and info.rate_measured_hz reports it (the self-check calls a rate more than 1 %
+ * from nominal a fault). The difference between data time and the fitted arrivals (where the
+ * first anchor put it) is closed by slewing, never by stepping: each frame's period may differ
+ * from the measured one by at most IIO_SLEW_MAX, so data time stays strictly increasing and frame
+ * spacing matches nsamp / rate_measured_hz to that fraction. The wall clock enters only as an
+ * offset from CLOCK_MONOTONIC: a step of the wall clock (NTP setting a clock that booted wrong) is
+ * followed at once and logged, and is never taken for lost samples.
  *
- * Loss: a failed refill (the device or iiod went away, a timeout) destroys buffer and context and
- * the thread reconnects with exponential backoff, 0.1 s doubling to 5 s. The loss and the recovery
- * are each logged once to stderr (a changed reason for failing to reconnect once more, never one
- * line per retry), counted (disconnects, reconnects, and the failed refill as an overrun), and the
- * first frame after recovery carries GAP with the samples the clock says were missed. Nothing
- * about the sensor may change across a reconnect: the same rate is written again and checked.
+ * Loss is what the drift does not explain: a refill that waited for fresh data yet returns more
+ * than a frame after the fit predicts may mean lost samples — or only a late delivery. Each frame
+ * is therefore held back for one refill (one frame of latency): if the next refill waits too and
+ * is still behind the prediction, the held frame is flagged GAP (and OVERRUN) with the samples
+ * missing, counted at the measured rate, and the count moves past them; if the data was just
+ * late, the next refill finds it waiting and nothing is flagged. Reading a backlog further behind
+ * than the kernel's buffers could hold is a loss at once.
+ *
+ * Disconnects: a failed refill (the device or iiod went away, a timeout) destroys buffer and
+ * context and the thread reconnects with exponential backoff, 0.1 s doubling to 5 s; the backoff
+ * returns to 0.1 s only once refills have run for IIO_STABLE_NS, so a device that accepts the
+ * connection and fails at once is retried ever more slowly, not ten times a second. The first loss
+ * and the first recovery of such an episode are each logged to stderr; further losses before the
+ * device has run IIO_STABLE_NS are counted and summed up in one line at growing intervals (2 s,
+ * 4 s, … up to an hour), and the end of a troubled episode is logged once. Failures to reconnect
+ * are logged once per distinct reason. Everything is counted (disconnects, reconnects, and the
+ * failed refill as an overrun), and the first frame after recovery carries GAP with the samples
+ * the clock says were missed. Nothing about the sensor may change across a reconnect: the same
+ * rate is written again and checked.
  *
  * Blocking: the thread blocks in iio_buffer_refill() (bounded by the context timeout, set from the
  * frame duration) and in its backoff wait. acq_close() wakes the wait, lets a refill of flowing
@@ -83,7 +107,19 @@
 #define IIO_BACKOFF_MIN_NS 100000000LL
 #define IIO_BACKOFF_MAX_NS 5000000000LL
 #define IIO_PROBE_TIMEOUT_MS 2000
-#define IIO_REBASE_SAMPLES ((uint64_t)1 << 24)
+#define IIO_STABLE_NS 10000000000LL   /* refills running this long end a loss episode */
+#define IIO_REPORT_FIRST_NS 2000000000LL /* repeated losses: summed up after 2 s, 4 s, … */
+#define IIO_REPORT_MAX_NS 3600000000000LL /* ... and at least once an hour */
+/* The device's clock, measured (see "Time" above). A fit over ≥ 4.8 s of arrivals with a
+ * millisecond of jitter knows the period to a few 1e-4; a slew of 1e-3 closes a 10 ms phase error
+ * in 10 s yet keeps frame spacing within 0.1 % of the measured rate. */
+#define IIO_FIT_POINTS 64
+#define IIO_FIT_STEP_NS 75000000LL    /* at most one point per 75 ms */
+#define IIO_FIT_TRUST_NS 2000000000LL /* a fit spanning this gives the rate */
+#define IIO_FIT_RANGE 2.0             /* a period beyond ×/÷ 2 of nominal is not believed */
+#define IIO_SLEW_MAX 1e-3
+#define IIO_SLEW_TAU_NS 5e9           /* the phase error closes with this time constant */
+#define IIO_CLOCK_STEP_NS 10000000LL  /* the wall clock moved this much against CLOCK_MONOTONIC */
 
 /* How one channel's raw samples become g. */
 typedef struct iio_conv {
@@ -92,6 +128,8 @@ typedef struct iio_conv {
     bool is_signed;
     double offset;     /* raw units, added before scaling */
     double g_per_raw;  /* scale × unit factor */
+    double code_lo, code_hi; /* the format's lowest and highest codes: the converter's rails */
+    float rail_lo, rail_hi;  /* ... as converted (to find them again in part of a frame) */
     enum iio_chan_type type;
 } iio_conv;
 
@@ -99,10 +137,25 @@ typedef struct iio_slot {
     float *samples; /* frame × nchan, interleaved */
     size_t nsamp;
     int64_t t0_ns;
+    double rate_hz;      /* data time per sample within the frame (the measured rate, slewed) */
+    double rate_meas_hz; /* the device's measured rate when it was dated; 0: not yet known */
     unsigned flags;
     uint64_t gap_samples;
     double temp_c;
 } iio_slot;
+
+/* Arrivals of fresh data: sample count at the end of a refill against CLOCK_MONOTONIC when it
+ * returned, and the least-squares line through them: t ≈ t_ref + t_mean + slope · (k − k_ref −
+ * k_mean), slope in ns per sample. */
+typedef struct iio_fit {
+    uint64_t k[IIO_FIT_POINTS];
+    int64_t t[IIO_FIT_POINTS];
+    unsigned n, first;
+    uint64_t k_ref;
+    int64_t t_ref;
+    double k_mean, t_mean, slope;
+    double k_span, t_span_ns; /* newest − oldest */
+} iio_fit;
 
 typedef struct iio_src {
     acq_source *src;
@@ -117,6 +170,7 @@ typedef struct iio_src {
     double rate_hz;      /* what the device runs at (0 until the first connect) */
     bool has_rate_attr;
     double sens_mv_per_g; /* 0: not given */
+    int coupling;        /* 'd' or 'a' as given by coupling=; 0: not given */
     size_t frame;        /* samples per channel per refill and per frame */
     unsigned timeout_ms;
 
@@ -131,13 +185,19 @@ typedef struct iio_src {
     float *work;         /* the frame being converted */
     float *held_buf;     /* the frame held for one refill (see settle) */
     iio_slot held;       /* its data time and flags (samples in held_buf; nsamp 0: none) */
-    bool held_suspect;   /* it came more than a frame behind the count: a loss, or late? */
-    int64_t held_lag;
+    bool held_suspect;   /* it came more than a frame after the prediction: a loss, or late? */
+    int64_t held_behind_ns;
 
-    /* data time, the thread's */
+    /* data time, the thread's: sample `count` (lost samples included) is dated next_ns (+
+     * next_frac_ns) on CLOCK_MONOTONIC, wall_off_ns later on the wall clock; each further sample
+     * adds period_ns */
     bool anchored, resume_gap;
-    int64_t anchor_ns;
-    uint64_t count;      /* samples since anchor_ns */
+    uint64_t count;
+    int64_t next_ns, wall_off_ns;
+    double next_frac_ns, period_ns;
+    double meas_period_ns; /* the device's sample period by the fit; 0 until the fit is trusted */
+    iio_fit fit;
+    acq_info *info;      /* the source's: rate_measured_hz is updated by iio_read (the reader) */
 
     /* shared with the reader and acq_close(): under lock */
     pthread_mutex_t lock;
@@ -462,6 +522,10 @@ static int setup_channels(iio_src *st, char *err, size_t errlen)
             say(err, errlen, "channels=%s: neither an acceleration nor a voltage channel", name);
             return -EINVAL;
         }
+        cv->code_lo = fmt->is_signed ? -ldexp(1, (int)fmt->bits - 1) : 0;
+        cv->code_hi = fmt->is_signed ? ldexp(1, (int)fmt->bits - 1) - 1 : ldexp(1, (int)fmt->bits) - 1;
+        cv->rail_lo = (float)((cv->code_lo + offset) * cv->g_per_raw);
+        cv->rail_hi = (float)((cv->code_hi + offset) * cv->g_per_raw);
         iio_channel_enable(ch);
     }
     return 0;
@@ -673,9 +737,12 @@ static bool wait_stop(iio_src *st, int64_t ns)
 
 /* ---- the acquisition thread ------------------------------------------------------------------ */
 
-static void convert(iio_src *st, size_t n)
+/* Converts n samples of every channel into st->work; true when any was at a rail (a code at the
+ * format's end: exact, whatever the offset makes of it). */
+static bool convert(iio_src *st, size_t n)
 {
     ptrdiff_t step = iio_buffer_step(st->buf);
+    bool clipped = false;
     for (unsigned c = 0; c < st->nchan; c++) {
         const iio_conv *cv = &st->conv[c];
         const uint8_t *p = iio_buffer_first(st->buf, cv->chn);
@@ -691,75 +758,217 @@ static void convert(iio_src *st, size_t n)
             case 4: raw = cv->is_signed ? (double)v.s32 : (double)v.u32; break;
             default: raw = cv->is_signed ? (double)v.s64 : (double)v.u64; break;
             }
+            clipped |= raw <= cv->code_lo || raw >= cv->code_hi;
             *out = (float)((raw + cv->offset) * cv->g_per_raw);
         }
     }
+    return clipped;
 }
 
-/* Samples lost before a frame (flags it; counts them; data time catches up with the clock). */
-static void mark_lost(iio_src *st, iio_slot *f, uint64_t lost, unsigned flags)
+/* ---- data time ------------------------------------------------------------------------------ */
+
+/* CLOCK_MONOTONIC now and the wall clock's offset from it, which changes only when the wall
+ * clock is stepped (NTP slews both alike). sure: the clocks were read close enough together to
+ * tell a step from a preemption between the reads. */
+typedef struct clock_pair {
+    int64_t mono_ns, wall_off_ns;
+    bool sure;
+} clock_pair;
+
+static clock_pair clocks_now(void)
+{
+    int64_t m1 = mono_ns(), w = acq_clock_now_ns(), m2 = mono_ns();
+    clock_pair c = {m2, w - (m1 + (m2 - m1) / 2), m2 - m1 < IIO_CLOCK_STEP_NS / 10};
+    return c;
+}
+
+static void fit_reset(iio_fit *f)
+{
+    f->n = 0;
+    f->first = 0;
+}
+
+static void fit_add(iio_fit *f, uint64_t k, int64_t t)
+{
+    unsigned at = (f->first + f->n) % IIO_FIT_POINTS;
+    if (f->n == IIO_FIT_POINTS)
+        f->first = (f->first + 1) % IIO_FIT_POINTS;
+    else
+        f->n++;
+    f->k[at] = k;
+    f->t[at] = t;
+    /* relative to the oldest point, every value is small enough to be exact in a double */
+    f->k_ref = f->k[f->first];
+    f->t_ref = f->t[f->first];
+    double sk = 0, st = 0;
+    for (unsigned i = 0; i < f->n; i++) {
+        unsigned j = (f->first + i) % IIO_FIT_POINTS;
+        sk += (double)(f->k[j] - f->k_ref);
+        st += (double)(f->t[j] - f->t_ref);
+    }
+    f->k_mean = sk / f->n;
+    f->t_mean = st / f->n;
+    double sxx = 0, sxy = 0;
+    for (unsigned i = 0; i < f->n; i++) {
+        unsigned j = (f->first + i) % IIO_FIT_POINTS;
+        double x = (double)(f->k[j] - f->k_ref) - f->k_mean, y = (double)(f->t[j] - f->t_ref) - f->t_mean;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    f->slope = sxx > 0 ? sxy / sxx : 0;
+    f->k_span = (double)(k - f->k_ref);
+    f->t_span_ns = (double)(t - f->t_ref);
+}
+
+/* When the line's k is at k (k ≥ the oldest point's). */
+static int64_t fit_at(const iio_fit *f, uint64_t k)
+{
+    return f->t_ref + (int64_t)llround(f->t_mean + f->slope * ((double)(int64_t)(k - f->k_ref) - f->k_mean));
+}
+
+/* A fit that predicts the next arrivals: 3 points at least 2 frames apart, with a period the
+ * device could have. trust: one that also spans IIO_FIT_TRUST_NS and 4 frames, to measure the
+ * device's rate by. */
+static bool fit_usable(const iio_src *st, bool trust)
+{
+    const iio_fit *f = &st->fit;
+    double nominal = 1e9 / st->rate_hz, frame = (double)st->frame;
+    if (f->n < (trust ? 4u : 3u) || f->k_span < (trust ? 4 : 2) * frame || f->slope < nominal / IIO_FIT_RANGE ||
+        f->slope > nominal * IIO_FIT_RANGE)
+        return false;
+    return !trust || f->t_span_ns >= (double)IIO_FIT_TRUST_NS;
+}
+
+/* The device's sample period as best known: measured, or nominal until it is. */
+static double device_period_ns(const iio_src *st)
+{
+    return st->meas_period_ns > 0 ? st->meas_period_ns : 1e9 / st->rate_hz;
+}
+
+/* Data time of sample k ≥ count, on CLOCK_MONOTONIC. */
+static int64_t data_time(const iio_src *st, uint64_t k)
+{
+    return st->next_ns + (int64_t)floor((double)(k - st->count) * st->period_ns + st->next_frac_ns);
+}
+
+/* Moves data time past n samples; returns how far it moved, ns. */
+static int64_t advance(iio_src *st, uint64_t n)
+{
+    double d = (double)n * st->period_ns + st->next_frac_ns, whole = floor(d);
+    st->next_frac_ns = d - whole;
+    st->next_ns += (int64_t)whole;
+    st->count += n;
+    return (int64_t)whole;
+}
+
+/* When the refill ending at sample k should have returned: by the fit once it can tell, by data
+ * time before. */
+static int64_t predict_arrival(const iio_src *st, uint64_t k)
+{
+    return fit_usable(st, false) ? fit_at(&st->fit, k) : data_time(st, k);
+}
+
+static uint64_t samples_in(const iio_src *st, int64_t ns)
+{
+    return ns > 0 ? (uint64_t)llround((double)ns / device_period_ns(st)) : 0;
+}
+
+/* Samples lost before a frame: flags it, counts them, and moves data time past them (returns how
+ * far, ns). */
+static int64_t mark_lost(iio_src *st, iio_slot *f, uint64_t lost, unsigned flags)
 {
     f->flags |= ACQ_FRAME_GAP | flags;
     f->gap_samples += lost;
-    st->count += lost;
     acq_stats_add_gap(st->src, lost);
     if (flags & ACQ_FRAME_OVERRUN)
         acq_stats_add_overrun(st->src);
+    return advance(st, lost);
+}
+
+/* A step of the wall clock: data time follows it (said once per step), the measurements on
+ * CLOCK_MONOTONIC do not notice. */
+static void follow_wall_clock(iio_src *st, clock_pair now)
+{
+    int64_t step = now.wall_off_ns - st->wall_off_ns;
+    if (!now.sure || llabs(step) <= IIO_CLOCK_STEP_NS)
+        return;
+    fprintf(stderr, "vibewatch: %s: the wall clock stepped by %+.3f s; data time follows it\n",
+            acq_source_info(st->src)->uri, (double)step / 1e9);
+    st->wall_off_ns = now.wall_off_ns;
+}
+
+/* The period for the frame about to be dated: the measured one, slewed by at most IIO_SLEW_MAX
+ * toward the fitted arrivals. */
+static void choose_period(iio_src *st)
+{
+    if (fit_usable(st, true))
+        st->meas_period_ns = st->fit.slope;
+    double slew = 0;
+    if (st->meas_period_ns > 0 && fit_usable(st, true)) {
+        double behind = (double)(fit_at(&st->fit, st->count) - st->next_ns) - st->next_frac_ns;
+        slew = behind / IIO_SLEW_TAU_NS;
+        slew = slew > IIO_SLEW_MAX ? IIO_SLEW_MAX : slew < -IIO_SLEW_MAX ? -IIO_SLEW_MAX : slew;
+    }
+    st->period_ns = device_period_ns(st) * (1 + slew);
 }
 
 /* Dates the frame of n samples just converted into st->work (its refill waited waited_ns and
- * returned at now_ns), settles the held frame and queues it, and holds the new one.
+ * returned at now), settles the held frame and queues it, and holds the new one.
  *
- * A refill that waited for fresh data and still ends more than a frame behind the count may
- * mean lost samples, or only a late delivery (a network hiccup). The next refill tells: after a
- * late delivery the data is already there (it returns at once), after a loss the count stays
- * behind the clock. So each frame is held for one refill, and a loss is flagged on the frame
- * it precedes only once confirmed. */
-static void settle(iio_src *st, size_t n, int64_t now_ns, int64_t waited_ns, double temp_c)
+ * A refill that waited for fresh data and still returns more than a frame after the fit predicts
+ * may mean lost samples, or only a late delivery (a network hiccup). The next refill tells: after
+ * a late delivery the data is already there (it returns at once), after a loss it waits and is
+ * still behind. So each frame is held for one refill, and a loss is flagged on the frame it
+ * precedes only once confirmed. Arrivals that are neither (they waited, and came when predicted)
+ * feed the fit. */
+static void settle(iio_src *st, size_t n, clock_pair now, int64_t waited_ns, double temp_c, bool clipped)
 {
-    double rate = st->rate_hz;
-    int64_t dur = samples_ns(rate, n), frame_ns = samples_ns(rate, st->frame), lag = 0;
-    iio_slot cur = {.nsamp = n, .temp_c = temp_c};
-    bool suspect = false;
+    int64_t frame_ns = samples_ns(st->rate_hz, st->frame);
+    iio_slot cur = {.nsamp = n, .temp_c = temp_c, .flags = clipped ? ACQ_FRAME_CLIPPED : 0};
+    bool suspect = false, blocked = waited_ns >= frame_ns / 4; /* it waited for fresh data, not a backlog */
+    int64_t behind = 0;
     if (!st->anchored) {
         st->anchored = true;
-        st->anchor_ns = now_ns - dur;
-        st->count = 0;
         st->resume_gap = false;
+        st->count = 0;
+        st->period_ns = device_period_ns(st);
+        st->next_ns = now.mono_ns - (int64_t)llround((double)n * st->period_ns);
+        st->next_frac_ns = 0;
+        st->wall_off_ns = now.wall_off_ns;
+        fit_reset(&st->fit);
+        if (blocked)
+            fit_add(&st->fit, n, now.mono_ns);
     } else {
-        lag = now_ns - (st->anchor_ns + samples_ns(rate, st->count + n));
-        bool blocked = waited_ns >= frame_ns / 4; /* it waited for fresh data, not a backlog */
+        follow_wall_clock(st, now);
+        behind = now.mono_ns - predict_arrival(st, st->count + n);
         if (st->held_suspect) {
             st->held_suspect = false;
-            if (blocked && lag > frame_ns) { /* still behind: lost before the held frame */
-                int64_t behind = lag < st->held_lag ? lag : st->held_lag;
-                uint64_t lost = (uint64_t)llround((double)behind * rate / 1e9);
-                st->held.t0_ns += samples_ns(rate, lost);
-                mark_lost(st, &st->held, lost, ACQ_FRAME_OVERRUN);
-                lag -= samples_ns(rate, lost);
+            if (blocked && behind > frame_ns) { /* still behind: lost before the held frame */
+                uint64_t lost = samples_in(st, behind < st->held_behind_ns ? behind : st->held_behind_ns);
+                st->held.t0_ns += mark_lost(st, &st->held, lost, ACQ_FRAME_OVERRUN);
+                behind = now.mono_ns - predict_arrival(st, st->count + n);
             }
         }
         if (st->resume_gap) { /* after a reconnect: what the clock says was missed */
             st->resume_gap = false;
-            mark_lost(st, &cur, lag > 0 ? (uint64_t)llround((double)lag * rate / 1e9) : 0, 0);
-        } else if (!blocked && lag > (IIO_KERNEL_BUFFERS + 2) * frame_ns) {
+            mark_lost(st, &cur, samples_in(st, behind), 0);
+            behind = now.mono_ns - predict_arrival(st, st->count + n);
+        } else if (!blocked && behind > (IIO_KERNEL_BUFFERS + 2) * frame_ns) {
             /* further behind than the kernel's buffers could hold: lost for sure */
-            mark_lost(st, &cur, (uint64_t)llround((double)(lag - IIO_KERNEL_BUFFERS * frame_ns) * rate / 1e9),
-                      ACQ_FRAME_OVERRUN);
-        } else if (blocked && lag > frame_ns) {
+            mark_lost(st, &cur, samples_in(st, behind - IIO_KERNEL_BUFFERS * frame_ns), ACQ_FRAME_OVERRUN);
+            behind = now.mono_ns - predict_arrival(st, st->count + n);
+        } else if (blocked && behind > frame_ns) {
             suspect = true;
-        } else if (blocked && lag < -frame_ns) {
-            /* the device's clock runs fast: never let data time run ahead of the wall clock */
-            st->anchor_ns = now_ns - dur;
-            st->count = 0;
         }
+        iio_fit *f = &st->fit;
+        if (blocked && !suspect && (f->n == 0 || now.mono_ns - f->t[(f->first + f->n - 1) % IIO_FIT_POINTS] >= IIO_FIT_STEP_NS))
+            fit_add(f, st->count + n, now.mono_ns);
     }
-    cur.t0_ns = st->anchor_ns + samples_ns(rate, st->count);
-    st->count += n;
-    if (st->count >= IIO_REBASE_SAMPLES) { /* keeps count · 1e9 / rate exact in a double */
-        st->anchor_ns += samples_ns(rate, st->count);
-        st->count = 0;
-    }
+    choose_period(st);
+    cur.t0_ns = st->next_ns + st->wall_off_ns;
+    cur.rate_hz = 1e9 / st->period_ns;
+    cur.rate_meas_hz = st->meas_period_ns > 0 ? 1e9 / st->meas_period_ns : 0;
+    advance(st, n);
     if (st->held.nsamp)
         ring_push(st, &st->held_buf, &st->held);
     float *tmp = st->held_buf; /* the new frame is held; its buffer's place is taken by a free one */
@@ -767,7 +976,7 @@ static void settle(iio_src *st, size_t n, int64_t now_ns, int64_t waited_ns, dou
     st->work = tmp;
     st->held = cur;
     st->held_suspect = suspect;
-    st->held_lag = lag;
+    st->held_behind_ns = behind;
 }
 
 /* Queues the held frame as it is (before a reconnect: nothing more will tell). */
@@ -779,40 +988,86 @@ static void flush_held(iio_src *st)
     st->held_suspect = false;
 }
 
+/* A run of losses until the device has run IIO_STABLE_NS again: the first loss and the first
+ * recovery are said, later ones summed up at growing intervals. */
+typedef struct iio_episode {
+    bool on;
+    int64_t since_ns, lost_at_ns;  /* its first loss, its latest */
+    unsigned losses, told;         /* losses so far, and how many of them were said */
+    unsigned reconnects, attempts; /* reconnects so far; attempts since the latest loss */
+    int64_t next_report_ns, report_every_ns;
+    char last_why[256];            /* the failure to reconnect said last */
+} iio_episode;
+
+static void episode_loss(iio_src *st, iio_episode *ep, const char *why, int64_t backoff_ns)
+{
+    const char *uri = acq_source_info(st->src)->uri;
+    int64_t t = mono_ns();
+    if (!ep->on) {
+        fprintf(stderr, "vibewatch: %s: lost the device: %s; reconnecting (backing off from 0.1 s to 5 s)\n", uri,
+                why);
+        memset(ep, 0, sizeof *ep);
+        ep->on = true;
+        ep->since_ns = t;
+        ep->told = 1;
+        ep->report_every_ns = IIO_REPORT_FIRST_NS;
+        ep->next_report_ns = t + ep->report_every_ns;
+    } else if (t >= ep->next_report_ns) {
+        unsigned more = ep->losses + 1 - ep->told;
+        fprintf(stderr, "vibewatch: %s: lost the device %u more time%s in %.0f s, each time within %.0f s of "
+                "reconnecting (last: %s); retrying after %.1f s\n", uri, more, more == 1 ? "" : "s",
+                (double)(t - ep->since_ns) / 1e9, (double)IIO_STABLE_NS / 1e9, why, (double)backoff_ns / 1e9);
+        ep->told = ep->losses + 1;
+        ep->report_every_ns = ep->report_every_ns * 2 > IIO_REPORT_MAX_NS ? IIO_REPORT_MAX_NS : ep->report_every_ns * 2;
+        ep->next_report_ns = t + ep->report_every_ns;
+    }
+    ep->losses++;
+    ep->lost_at_ns = t;
+    ep->attempts = 0;
+}
+
 static void *acquire(void *arg)
 {
     iio_src *st = arg;
-    int64_t backoff = IIO_BACKOFF_MIN_NS, lost_at = 0;
-    unsigned attempts = 0;
-    char why[256], last_why[256] = "";
+    const char *uri = acq_source_info(st->src)->uri;
+    /* the backoff before the next attempt: it grows with every attempt and returns to the minimum
+     * only once refills have run IIO_STABLE_NS */
+    int64_t backoff = IIO_BACKOFF_MIN_NS, connected_at = mono_ns();
+    bool stable = false;
+    iio_episode ep;
+    memset(&ep, 0, sizeof ep);
+    char why[256];
     while (!stopping(st)) {
         if (!st->buf) {
             if (wait_stop(st, backoff))
                 break;
-            attempts++;
+            backoff = backoff * 2 > IIO_BACKOFF_MAX_NS ? IIO_BACKOFF_MAX_NS : backoff * 2;
+            ep.attempts++;
             int rc = probe_network(st, why, sizeof why);
             if (rc == 0)
                 rc = connect_device(st, false, why, sizeof why);
             if (rc < 0) {
                 if (rc == -ECANCELED || stopping(st))
                     break;
-                if (strcmp(why, last_why) != 0) { /* once per distinct reason, not per retry */
-                    fprintf(stderr, "vibewatch: %s: still reconnecting: %s\n", acq_source_info(st->src)->uri, why);
-                    snprintf(last_why, sizeof last_why, "%s", why);
+                if (strcmp(why, ep.last_why) != 0) { /* once per distinct reason, not per retry */
+                    fprintf(stderr, "vibewatch: %s: still reconnecting: %s\n", uri, why);
+                    snprintf(ep.last_why, sizeof ep.last_why, "%s", why);
                 }
-                backoff = backoff * 2 > IIO_BACKOFF_MAX_NS ? IIO_BACKOFF_MAX_NS : backoff * 2;
                 continue;
             }
-            fprintf(stderr, "vibewatch: %s: reconnected after %.1f s (%u attempt%s)\n", acq_source_info(st->src)->uri,
-                    (double)(mono_ns() - lost_at) / 1e9, attempts, attempts == 1 ? "" : "s");
+            if (ep.reconnects++ == 0)
+                fprintf(stderr, "vibewatch: %s: reconnected after %.1f s (%u attempt%s)\n", uri,
+                        (double)(mono_ns() - ep.lost_at_ns) / 1e9, ep.attempts, ep.attempts == 1 ? "" : "s");
             acq_stats_add_reconnect(st->src);
             st->resume_gap = st->anchored;
             set_down(st, false, NULL);
-            backoff = IIO_BACKOFF_MIN_NS;
+            connected_at = mono_ns();
+            stable = false;
         }
         int64_t t_start = mono_ns();
         ssize_t got = iio_buffer_refill(st->buf);
-        int64_t now = acq_clock_now_ns(), waited = mono_ns() - t_start;
+        clock_pair now = clocks_now();
+        int64_t waited = now.mono_ns - t_start;
         ptrdiff_t step = iio_buffer_step(st->buf);
         size_t n = got > 0 && step > 0 ? (size_t)got / (size_t)step : 0;
         if (n > st->frame)
@@ -823,21 +1078,24 @@ static void *acquire(void *arg)
             char e[96];
             errstr(got < 0 ? (int)got : EIO, e, sizeof e);
             snprintf(why, sizeof why, "refill failed (%s)", e);
-            fprintf(stderr, "vibewatch: %s: lost the device: %s; reconnecting (every 0.1 s to 5 s)\n",
-                    acq_source_info(st->src)->uri, why);
             acq_stats_add_overrun(st->src);
             acq_stats_add_disconnect(st->src);
             set_down(st, true, why);
             flush_held(st);
             disconnect(st);
-            lost_at = mono_ns();
-            attempts = 0;
-            last_why[0] = 0;
-            backoff = IIO_BACKOFF_MIN_NS;
+            episode_loss(st, &ep, why, backoff);
             continue;
         }
-        convert(st, n);
-        settle(st, n, now, waited, st->want_temp ? read_temp_c(st) : NAN);
+        if (!stable && now.mono_ns - connected_at >= IIO_STABLE_NS) {
+            stable = true;
+            backoff = IIO_BACKOFF_MIN_NS;
+            if (ep.on && ep.losses > 1)
+                fprintf(stderr, "vibewatch: %s: the device has run %.0f s without failing (after %u losses in %.0f s)\n",
+                        uri, (double)IIO_STABLE_NS / 1e9, ep.losses, (double)(connected_at - ep.since_ns) / 1e9);
+            ep.on = false;
+        }
+        bool clipped = convert(st, n);
+        settle(st, n, now, waited, st->want_temp ? read_temp_c(st) : NAN, clipped);
     }
     disconnect(st);
     pthread_mutex_lock(&st->lock);
@@ -915,6 +1173,15 @@ static int parse_config(iio_src *st, const char *target, acq_query *q, char *err
         return -EINVAL;
     }
     st->frame = (size_t)frame;
+    const char *coupling = acq_query_get(q, "coupling");
+    if (coupling) {
+        if (strcmp(coupling, "dc") != 0 && strcmp(coupling, "ac") != 0) {
+            say(err, errlen, "coupling=%s: expected dc (the samples keep their DC level, e.g. an IEPE bias) or ac",
+                coupling);
+            return -EINVAL;
+        }
+        st->coupling = coupling[0];
+    }
     if (temp) {
         const char *slash = strchr(temp, '/');
         if (!slash || slash == temp || !slash[1] || (size_t)(slash - temp) >= sizeof st->temp_dev ||
@@ -1000,13 +1267,13 @@ static int open_blocked(acq_source *s, const char *target, acq_query *q, acq_inf
     info->rate_requested_hz = st->rate_req;
     info->has_temp = st->want_temp;
     info->finite = false;
-    info->dc_coupled = any_voltage;
+    info->dc_coupled = st->coupling ? st->coupling == 'd' : any_voltage;
+    info->clip_exact = true;
+    info->rate_measured_hz = 0;
+    st->info = info;
     for (unsigned c = 0; c < st->nchan; c++) {
         const iio_conv *cv = &st->conv[c];
-        const struct iio_data_format *fmt = iio_channel_get_data_format(cv->chn);
-        double lo = fmt->is_signed ? -ldexp(1, (int)fmt->bits - 1) : 0;
-        double hi = fmt->is_signed ? ldexp(1, (int)fmt->bits - 1) - 1 : ldexp(1, (int)fmt->bits) - 1;
-        double a = fabs((lo + cv->offset) * cv->g_per_raw), b = fabs((hi + cv->offset) * cv->g_per_raw);
+        double a = fabs((cv->code_lo + cv->offset) * cv->g_per_raw), b = fabs((cv->code_hi + cv->offset) * cv->g_per_raw);
         acq_channel_info *ci = &info->ch[c];
         snprintf(ci->name, sizeof ci->name, "%s", st->chan_names[c]);
         snprintf(ci->unit, sizeof ci->unit, "g");
@@ -1028,6 +1295,19 @@ static int open_blocked(acq_source *s, const char *target, acq_query *q, acq_inf
 fail:
     free_state(st);
     return rc;
+}
+
+/* Whether part of a frame flagged CLIPPED holds a rail (the frame's flag came from the codes;
+ * their converted values find which part). */
+static bool at_rail(const iio_src *st, const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (unsigned c = 0; c < st->nchan; c++) {
+            float v = x[i * st->nchan + c];
+            if (v == st->conv[c].rail_lo || v == st->conv[c].rail_hi)
+                return true;
+        }
+    return false;
 }
 
 static int iio_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
@@ -1055,12 +1335,15 @@ static int iio_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
         take = f->capacity;
     memcpy(f->samples, slot->samples + st->head_off * st->nchan, take * st->nchan * sizeof(float));
     f->nsamp = take;
-    f->t0_ns = slot->t0_ns + samples_ns(st->rate_hz, st->head_off);
+    f->t0_ns = slot->t0_ns + samples_ns(slot->rate_hz, st->head_off);
     f->temp_c = slot->temp_c;
     if (st->head_off == 0) {
-        f->flags = slot->flags;
+        f->flags = slot->flags & ~ACQ_FRAME_CLIPPED;
         f->gap_samples = slot->gap_samples;
     }
+    if ((slot->flags & ACQ_FRAME_CLIPPED) && (take == slot->nsamp || at_rail(st, f->samples, take)))
+        f->flags |= ACQ_FRAME_CLIPPED;
+    st->info->rate_measured_hz = slot->rate_meas_hz;
     st->head_off += take;
     if (st->head_off == slot->nsamp) {
         st->head = (st->head + 1) % st->ring_cap;

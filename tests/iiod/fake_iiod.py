@@ -31,21 +31,29 @@ Devices (ids iio:device0..3):
   ad7768-4  voltage0..3, be:s24/32>>8 in mV, sampling_frequency up to 256 kHz; another rate is
             rounded to the nearest one it has
   tmp117    temp with an `input` attribute (milli-°C, --temp-c)
-  adc-fixed voltage0, le:u16/16>>0 with offset -32768, a fixed 8 kHz and no sampling_frequency
+  adc-fixed voltage0, le:u16/16>>0 with offset -32768 (or --fixed-format/--fixed-offset), a fixed
+            8 kHz and no sampling_frequency; its tone is --tone adc-fixed=…, and a tone beyond the
+            range rails at the format's lowest/highest code, as a saturated converter does
 
-Samples are tones computed from the sample index (continuous across reads), paced by the wall
-clock from OPEN. Like a kernel buffer, at most BUFFERS_COUNT buffers (default 4) wait for a slow
-reader; older samples are dropped ("DROP" in the log).
+Samples are tones computed from the sample index (continuous across reads), paced by the
+monotonic clock from OPEN; --clock-ppm makes the device's sample clock run that many parts per
+million fast (+) or slow (-) against it, as a real converter's crystal does (the rate it reports
+stays nominal). Like a kernel buffer, at most BUFFERS_COUNT buffers (default 4) wait for a slow
+reader; older samples are dropped ("DROP" in the log). --fail-readbuf N answers the first N
+READBUFs of every stream with -EIO ("FAIL" in the log): a device that accepts the connection and
+then fails.
 
 Usage: fake_iiod.py [--port N (0: any; see --port-file)] [--port-file F] [--rate HZ]
          [--bits 16|20] [--tone CHAN=FREQ_HZ:AMPLITUDE[:DC]]... [--temp-c C] [--log F]
          [--stall-after N] [--skip N:COUNT] [--late N:SECONDS] [--adc-rates HZ,HZ,...]
+         [--clock-ppm PPM] [--fail-readbuf N] [--fixed-format FMT] [--fixed-offset RAW]
 Amplitudes are in g for accel channels and mV for voltage channels.
 """
 import argparse
 import fractions
 import math
 import os
+import re
 import socket
 import socketserver
 import struct
@@ -135,7 +143,7 @@ def build_devices(args):
     tmp = Channel("temp", -1, None, {"input": str(int(round(args.temp_c * 1000)))})
     tmp117 = Device("iio:device2", "tmp117", [tmp], {})
 
-    fixed = Channel("voltage0", 0, ("le", False, 16, 16, 0), {"scale": "0.125", "offset": "-32768"})
+    fixed = Channel("voltage0", 0, args.fixed_format, {"scale": "0.125", "offset": fmt_num(args.fixed_offset)})
     adcf = Device("iio:device3", "adc-fixed", [fixed], {}, fixed_rate=8000.0)
 
     devs = [adxl, adc, tmp117, adcf]
@@ -219,14 +227,16 @@ def context_xml(devs):
 class Stream:
     """One OPEN buffer: the enabled channels' layout and a precomputed period of samples."""
 
-    def __init__(self, dev, samples, mask_words, log, skip=None, late=None):
+    def __init__(self, dev, samples, mask_words, log, skip=None, late=None, clock_ppm=0.0, fail_reads=0):
         self.dev = dev
+        self.fail_reads = fail_reads  # READBUFs still to fail
         self.skip = skip          # (after N reads, lose COUNT samples) like a driver's overflow
         self.late = late          # (after N reads, deliver one buffer SECONDS late) like a slow network
         self.reads = 0
         self.samples = samples
         self.mask_words = mask_words
         self.rate = dev.rate()
+        self.clock = self.rate * (1 + clock_ppm * 1e-6)  # samples per second of the monotonic clock
         bits = 0
         for w in mask_words:
             bits = (bits << 32) | w
@@ -300,12 +310,12 @@ class Stream:
             self.next_index += self.skip[1]
             self.log("SKIP %s %d samples" % (self.dev.id, self.skip[1]))
         backlog = self.dev.buffers_count * max(self.samples, n)
-        now_index = int((time.monotonic() - self.t_open) * self.rate)
+        now_index = int((time.monotonic() - self.t_open) * self.clock)
         if now_index - self.next_index > backlog:
             dropped = now_index - backlog - self.next_index
             self.next_index += dropped
             self.log("DROP %s %d samples (reader too slow)" % (self.dev.id, dropped))
-        due = self.t_open + (self.next_index + n) / self.rate
+        due = self.t_open + (self.next_index + n) / self.clock
         if self.late and self.reads == self.late[0] + 1:
             due += self.late[1]
             self.log("LATE %s %g s" % (self.dev.id, self.late[1]))
@@ -472,7 +482,8 @@ class Handler(socketserver.StreamRequestHandler):
                 return None
             words = [int(mask[i:i + 8], 16) for i in range(0, len(mask), 8)]
             try:
-                self.streams[dev.id] = (Stream(dev, int(tok[2]), words, srv.log, srv.args.skip, srv.args.late), mask)
+                self.streams[dev.id] = (Stream(dev, int(tok[2]), words, srv.log, srv.args.skip, srv.args.late,
+                                               srv.args.clock_ppm, srv.args.fail_readbuf), mask)
             except ValueError as e:
                 srv.log("OPEN failed: %s" % e)
                 self.code(-22)
@@ -485,6 +496,11 @@ class Handler(socketserver.StreamRequestHandler):
                 self.code(-9)  # EBADF: not open
                 return None
             stream, mask = entry
+            if stream.fail_reads > 0:
+                stream.fail_reads -= 1
+                srv.log("FAIL %s READBUF" % dev.id)
+                self.code(-5)  # EIO
+                return None
             data = stream.read(int(tok[2]), srv.stalled)
             if data is None:
                 self.code(-22)
@@ -534,7 +550,21 @@ def main():
                     "(no samples lost)")
     ap.add_argument("--adc-rates", metavar="HZ,HZ,...", help="ad7768-4's sampling_frequency_available "
                     "(benchmarks: beyond the real part's 256 kHz)")
+    ap.add_argument("--clock-ppm", type=float, default=0.0, help="the devices' sample clocks run this many ppm "
+                    "fast (+) or slow (-) against the host's clock")
+    ap.add_argument("--fail-readbuf", type=int, default=0, metavar="N", help="fail the first N READBUFs of every "
+                    "stream with -EIO")
+    ap.add_argument("--fixed-format", default="le:u16/16>>0", metavar="FMT", help="adc-fixed's sample format, "
+                    "as IIO writes it (le:s10/16>>0, be:u12/16>>4, ...)")
+    ap.add_argument("--fixed-offset", type=float, default=-32768.0, metavar="RAW", help="adc-fixed's offset")
     args = ap.parse_args()
+    if not -500000 <= args.clock_ppm <= 500000 or args.fail_readbuf < 0:
+        sys.exit("fake_iiod: --clock-ppm must be within ±500000 and --fail-readbuf not negative")
+    m = re.fullmatch(r"(le|be):([su])(\d+)/(\d+)>>(\d+)", args.fixed_format)
+    if not m or int(m.group(4)) not in (8, 16, 32) or not 1 <= int(m.group(3)) <= int(m.group(4)) - int(m.group(5)):
+        sys.exit("fake_iiod: --fixed-format %s: expected le|be:s|uBITS/STORAGE>>SHIFT with storage 8, 16 or 32"
+                 % args.fixed_format)
+    args.fixed_format = (m.group(1), m.group(2) == "s", int(m.group(3)), int(m.group(4)), int(m.group(5)))
     if args.late:
         try:
             n, secs = args.late.split(":")

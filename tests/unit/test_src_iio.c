@@ -8,7 +8,13 @@
  * temperature (input and raw · scale + offset), sampling_frequency written and read back (from the
  * server's log), refused rates, unknown devices and channels, continuous timestamps, samples lost
  * in the driver, a reader that falls behind, the server killed and restarted on the same port, and
- * acq_close() while blocked or backing off.
+ * acq_close() while blocked or backing off. The device's clock (--clock-ppm): 1 % slow or fast is
+ * measured (info.rate_measured_hz), never a gap, with t0 strictly increasing at nsamp / measured
+ * rate; a real drop under drift is still a gap of the right size; 3 % off is a rate fault in the
+ * self-check (acq_selfcheck_new/_feed). Clipping by converter codes: the smaller rail of an offset
+ * unsigned channel, the positive rail of a signed 10-bit one, nothing near (but not at) a rail, and
+ * a buffer handed out in pieces. A device that accepts and fails every first refill: a growing
+ * backoff and a few log lines. coupling=dc|ac.
  *
  * Local (`iio:local:`): in a private mount namespace (unshare), a crafted /sys/bus/iio tree and a
  * FIFO standing in for /dev/iio:device0 drive libiio's local backend end to end: discovery,
@@ -16,6 +22,7 @@
  * allowed.
  */
 #define _GNU_SOURCE
+#include "acquisition/selfcheck.h"
 #include "acquisition/source.h"
 #include "testlib.h"
 
@@ -217,7 +224,7 @@ static bool collect(acq_source *s, size_t want, size_t cap, capture *c)
     c->t0_continuous = true;
     c->temp_c = NAN;
     char err[512];
-    int64_t next_t0 = 0;
+    int64_t next_t0 = 0, prev_t0 = 0;
     bool ok = c->x && f;
     while (ok && c->n < want) {
         int rc = acq_read(s, f, err, sizeof err);
@@ -226,11 +233,16 @@ static bool collect(acq_source *s, size_t want, size_t cap, capture *c)
             ok = false;
             break;
         }
-        if (c->frames && !(f->flags & ACQ_FRAME_GAP) && llabs(f->t0_ns - next_t0) > 2)
+        /* contiguous: at the measured rate once there is one, which data time follows slewed by
+         * at most 0.1 % (a few ns of rounding besides) */
+        if (c->frames && !(f->flags & ACQ_FRAME_GAP) &&
+            (f->t0_ns <= prev_t0 || llabs(f->t0_ns - next_t0) > 2 + (int64_t)(1.5e-3 * (double)(next_t0 - prev_t0))))
             c->t0_continuous = false;
         if (!c->frames)
             c->first_t0 = f->t0_ns;
-        next_t0 = f->t0_ns + (int64_t)llround((double)f->nsamp * 1e9 / info->rate_hz);
+        double rate = info->rate_measured_hz > 0 ? info->rate_measured_hz : info->rate_hz;
+        prev_t0 = f->t0_ns;
+        next_t0 = f->t0_ns + (int64_t)llround((double)f->nsamp * 1e9 / rate);
         c->last_end = next_t0;
         c->frames++;
         if (f->flags & ACQ_FRAME_GAP) {
@@ -750,6 +762,403 @@ static void test_close_is_prompt_when_blocked_or_backing_off(void)
     }
 }
 
+/* ---- tests: the device's clock -------------------------------------------------------------- */
+
+/* One source read frame by frame, with what its frames said. */
+typedef struct track {
+    const char *name;
+    acq_source *s;
+    acq_frame *f;
+    acq_selfcheck *sc;        /* fed every frame (made at open, as the daemon does) */
+    unsigned frames, gap_frames, overrun_frames, not_increasing;
+    uint64_t samples, gap_samples;
+    int64_t prev_t0, last_end;
+    size_t prev_n;
+    double prev_meas;         /* rate_measured_hz after the previous frame */
+    double worst_spacing;     /* the largest |spacing / (nsamp / rate_measured_hz) − 1| */
+    unsigned spaced;          /* frames whose spacing was judged */
+    bool failed;
+} track;
+
+static bool track_open(track *t, const char *name, const server *sv, const char *query)
+{
+    char err[512];
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->s = open_at(sv, query, err, sizeof err);
+    T_CHECK(t->s, "%s: acq_open: %s", name, err);
+    if (!t->s)
+        return false;
+    t->f = acq_frame_new(acq_source_info(t->s)->nchan, 4096);
+    t->sc = acq_selfcheck_new(acq_source_info(t->s));
+    return t->f && t->sc;
+}
+
+static void track_close(track *t)
+{
+    acq_selfcheck_free(t->sc);
+    acq_frame_free(t->f);
+    acq_close(t->s);
+}
+
+static bool track_read(track *t)
+{
+    char err[512];
+    int rc = acq_read(t->s, t->f, err, sizeof err);
+    if (rc != 0) {
+        T_CHECK(0, "%s: acq_read: %d %s", t->name, rc, err);
+        t->failed = true;
+        return false;
+    }
+    const acq_frame *f = t->f;
+    const acq_info *in = acq_source_info(t->s);
+    if (t->frames) {
+        if (f->t0_ns <= t->prev_t0)
+            t->not_increasing++;
+        if (!(f->flags & ACQ_FRAME_GAP) && t->prev_meas > 0) {
+            double want = (double)t->prev_n * 1e9 / t->prev_meas, got = (double)(f->t0_ns - t->prev_t0);
+            double rel = fabs(got / want - 1);
+            t->worst_spacing = rel > t->worst_spacing ? rel : t->worst_spacing;
+            t->spaced++;
+        }
+    }
+    t->frames++;
+    t->samples += f->nsamp;
+    if (f->flags & ACQ_FRAME_GAP) {
+        t->gap_frames++;
+        t->gap_samples += f->gap_samples;
+    }
+    if (f->flags & ACQ_FRAME_OVERRUN)
+        t->overrun_frames++;
+    t->prev_t0 = f->t0_ns;
+    t->prev_n = f->nsamp;
+    t->prev_meas = in->rate_measured_hz;
+    double rate = in->rate_measured_hz > 0 ? in->rate_measured_hz : in->rate_hz;
+    t->last_end = f->t0_ns + (int64_t)llround((double)f->nsamp * 1e9 / rate);
+    acq_selfcheck_feed(t->sc, f);
+    return true;
+}
+
+/* Reads the sources (each has its own thread and queue) until each holds want samples, always the
+ * one whose data time is furthest behind, so that none waits in its queue while another is read. */
+static void track_all(track *t, int n, uint64_t want)
+{
+    for (;;) {
+        track *next = NULL;
+        for (int i = 0; i < n; i++)
+            if (t[i].s && !t[i].failed && t[i].samples < want && (!next || t[i].last_end < next->last_end))
+                next = &t[i];
+        if (!next)
+            break;
+        track_read(next);
+    }
+}
+
+/* The data time a source reached is the wall clock's, give or take the held frame and latency. */
+static void check_on_wall_clock(const track *t)
+{
+    double behind = (double)(acq_clock_now_ns() - t->last_end) / 1e9;
+    T_CHECK(behind > -0.05 && behind < 0.4, "%s: data time ends %.3f s before the wall clock", t->name, behind);
+}
+
+static void test_clock_1pct_slow_and_fast_is_not_a_gap(void)
+{
+    if (!have_server())
+        return;
+    /* a device whose clock is 1 % slow falls a frame behind nominal time in 10 s, a fast one a
+     * frame ahead: neither loses a sample */
+    server slow, fast;
+    const char *a_slow[] = {"--clock-ppm", "-10000", NULL}, *a_fast[] = {"--clock-ppm", "10000", NULL};
+    if (!server_start(&slow, 0, a_slow))
+        return;
+    if (!server_start(&fast, 0, a_fast)) {
+        server_stop(&slow);
+        return;
+    }
+    track t[2];
+    bool ok = track_open(&t[0], "1 % slow", &slow, "device=adxl355&channels=accel_x&rate=4000");
+    ok &= track_open(&t[1], "1 % fast", &fast, "device=adxl355&channels=accel_x&rate=4000");
+    if (ok) {
+        track_all(t, 2, 12 * 4000); /* 12 s of frames of 400 */
+        const double want[2] = {4000 * 0.99, 4000 * 1.01};
+        for (int i = 0; i < 2; i++) {
+            const acq_info *in = acq_source_info(t[i].s);
+            acq_stats st;
+            acq_source_stats(t[i].s, &st);
+            T_CHECK(t[i].gap_frames == 0 && t[i].overrun_frames == 0 && st.gaps == 0 && st.overruns == 0,
+                    "%s: %u gap frames (%llu samples), %u overruns: a clock that runs off is not a loss", t[i].name,
+                    t[i].gap_frames, (unsigned long long)t[i].gap_samples, t[i].overrun_frames);
+            T_CHECK(t[i].not_increasing == 0, "%s: t0 went backwards or stood still %u times", t[i].name,
+                    t[i].not_increasing);
+            T_NEAR(in->rate_measured_hz, want[i], 0.002 * want[i], "measured rate");
+            T_CHECK(in->rate_hz == 4000, "%s: rate_hz %g: the nominal rate stays", t[i].name, in->rate_hz);
+            /* data time runs at the measured rate (slewed by at most 0.1 %) from ~2 s on */
+            T_CHECK(t[i].spaced >= 80 && t[i].worst_spacing < 1.2e-3,
+                    "%s: frame spacing off nsamp / rate_measured_hz by up to %.3f %% (%u frames judged)", t[i].name,
+                    100 * t[i].worst_spacing, t[i].spaced);
+            check_on_wall_clock(&t[i]);
+            const acq_selfcheck_channel *cs = acq_selfcheck_channel_status(t[i].sc, 0);
+            T_CHECK(cs && !(cs->checks & ACQ_SELFCHECK_DROPOUT) && cs->fault_check != ACQ_SELFCHECK_DROPOUT,
+                    "%s: the self-check saw dropouts: %s", t[i].name, cs ? cs->reason : "?");
+        }
+    }
+    track_close(&t[0]);
+    track_close(&t[1]);
+    T_CHECK(!strstr(server_log(&slow), "DROP") && !strstr(server_log(&fast), "DROP"), "the server dropped samples");
+    server_stop(&slow);
+    server_stop(&fast);
+}
+
+static void test_clock_3pct_off_is_a_rate_mismatch(void)
+{
+    if (!have_server())
+        return;
+    server sv;
+    const char *args[] = {"--clock-ppm", "-30000", NULL};
+    if (!server_start(&sv, 0, args))
+        return;
+    track t;
+    if (track_open(&t, "3 % slow", &sv, "device=adxl355&channels=accel_x&rate=4000")) {
+        track_all(&t, 1, 6 * 4000);
+        const acq_info *in = acq_source_info(t.s);
+        T_NEAR(in->rate_measured_hz, 3880, 0.002 * 3880, "measured rate of a clock 3 % slow");
+        T_CHECK(t.gap_frames == 0 && t.not_increasing == 0, "%u gap frames, t0 back %u times", t.gap_frames,
+                t.not_increasing);
+        /* the checker made at open sees it in the frames' timestamps */
+        const acq_selfcheck_channel *cs = acq_selfcheck_channel_status(t.sc, 0);
+        const char *m = cs ? strstr(cs->reason, "measured ") : NULL;
+        T_CHECK(cs && cs->state == ACQ_SELFCHECK_SENSOR_FAULT && cs->fault_check == ACQ_SELFCHECK_RATE && m &&
+                fabs(atof(m + strlen("measured ")) - 3880) < 0.003 * 3880 &&
+                strstr(cs->reason, "Hz against the nominal 4000 Hz (-"),
+                "self-check made at open: %s, %s", cs ? acq_selfcheck_state_name(cs->state) : "?", cs ? cs->reason : "");
+        /* one made now reads it from the info at once */
+        double meas = in->rate_measured_hz; /* the checker copies the info as it is now */
+        acq_selfcheck *sc = acq_selfcheck_new(in);
+        T_CHECK(sc && track_read(&t) && acq_selfcheck_feed(sc, t.f) == 1, "a fresh self-check did not change state");
+        cs = acq_selfcheck_channel_status(sc, 0);
+        m = cs ? strstr(cs->reason, "the device runs at ") : NULL;
+        T_CHECK(cs && cs->fault_check == ACQ_SELFCHECK_RATE && m &&
+                fabs(atof(m + strlen("the device runs at ")) - meas) < 0.01 &&
+                strstr(cs->reason, "Hz by the clock, not its nominal 4000 Hz (-"), "fresh self-check: %s",
+                cs ? cs->reason : "");
+        acq_selfcheck_free(sc);
+    }
+    track_close(&t);
+    server_stop(&sv);
+}
+
+static void test_drop_under_drift_is_still_a_gap(void)
+{
+    if (!have_server())
+        return;
+    server sv;
+    /* 1 % slow, and after 4 s the "driver" loses 2000 samples */
+    const char *args[] = {"--clock-ppm", "-10000", "--skip", "40:2000", NULL};
+    if (!server_start(&sv, 0, args))
+        return;
+    track t;
+    if (track_open(&t, "1 % slow, 2000 lost", &sv, "device=adxl355&channels=accel_x&rate=4000")) {
+        track_all(&t, 1, 7 * 4000);
+        acq_stats st;
+        acq_source_stats(t.s, &st);
+        T_CHECK(t.gap_frames == 1 && st.gaps == 1, "%u gap frames (stats %llu), want 1", t.gap_frames,
+                (unsigned long long)st.gaps);
+        T_CHECK(llabs((long long)t.gap_samples - 2000) <= 40 && st.gap_samples == t.gap_samples,
+                "gap_samples %llu (stats %llu), want 2000 ± 1 %%", (unsigned long long)t.gap_samples,
+                (unsigned long long)st.gap_samples);
+        T_CHECK(t.not_increasing == 0, "t0 went backwards");
+        T_NEAR(acq_source_info(t.s)->rate_measured_hz, 3960, 0.002 * 3960, "measured rate across the drop");
+        check_on_wall_clock(&t);
+    }
+    track_close(&t);
+    T_CHECK(strstr(server_log(&sv), "SKIP iio:device0 2000"), "the server skipped nothing");
+    server_stop(&sv);
+}
+
+/* ---- tests: clipping ------------------------------------------------------------------------ */
+
+typedef struct clip_case {
+    const char *what, *format, *offset, *tone;
+    bool clipped;       /* every frame reaches a rail */
+    bool coarse_misses; /* ... where |x| ≥ 0.999 · full scale would not see it, or would see a
+                           rail that is not there */
+} clip_case;
+
+static void test_clipping_is_judged_by_codes(void)
+{
+    if (!have_server())
+        return;
+    static const clip_case cases[] = {
+        /* unsigned with an offset: the rails are -2500 mV (code 0) and +5691.875 mV (code 65535);
+         * the smaller one is far below 99.9 % of full scale */
+        {"u16, offset -20000, railed at code 0", "le:u16/16>>0", "-20000", "adc-fixed=100:3000:-1000", true, true},
+        {"u16, offset -20000, near code 0", "le:u16/16>>0", "-20000", "adc-fixed=100:1400:-1000", false, false},
+        /* offset -32768: ±4096 mV; 4094 mV is 16 codes short of either rail, inside the coarse band */
+        {"u16, offset -32768, 16 codes short", "le:u16/16>>0", "-32768", "adc-fixed=100:4094:0", false, true},
+        {"u16, offset -32768, railed", "le:u16/16>>0", "-32768", "adc-fixed=100:4200:0", true, false},
+        /* signed 10 bits: -64 … +63.875 mV; the positive rail is 99.8 % of full scale */
+        {"s10, railed at +511 only", "le:s10/16>>0", "0", "adc-fixed=100:40:30", true, true},
+        {"s10, within ±504", "le:s10/16>>0", "0", "adc-fixed=100:63:0", false, false},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const clip_case *cc = &cases[k];
+        server sv;
+        const char *args[] = {"--fixed-format", cc->format, "--fixed-offset", cc->offset, "--tone", cc->tone, NULL};
+        if (!server_start(&sv, 0, args))
+            return;
+        char err[512];
+        acq_source *s = open_at(&sv, "device=adc-fixed&channels=voltage0&rate=8000&sensitivity_mv_per_g=100", err,
+                                sizeof err);
+        T_CHECK(s, "%s: acq_open: %s", cc->what, err);
+        if (s) {
+            const acq_info *in = acq_source_info(s);
+            T_CHECK(in->clip_exact, "%s: clip_exact not set", cc->what);
+            acq_frame *f = acq_frame_new(1, 800);
+            unsigned flagged = 0, frames = 0;
+            bool coarse = false;
+            float lo = INFINITY, hi = -INFINITY;
+            for (int i = 0; i < 5 && f; i++) {
+                if (acq_read(s, f, err, sizeof err) != 0) {
+                    T_CHECK(0, "%s: acq_read: %s", cc->what, err);
+                    break;
+                }
+                frames++;
+                flagged += (f->flags & ACQ_FRAME_CLIPPED) != 0;
+                for (size_t j = 0; j < f->nsamp; j++) {
+                    lo = f->samples[j] < lo ? f->samples[j] : lo;
+                    hi = f->samples[j] > hi ? f->samples[j] : hi;
+                    coarse |= fabsf(f->samples[j]) >= 0.999 * in->ch[0].full_scale;
+                }
+            }
+            T_CHECK(flagged == (cc->clipped ? frames : 0), "%s: %u of %u frames flagged CLIPPED, want %s", cc->what,
+                    flagged, frames, cc->clipped ? "all" : "none");
+            T_CHECK(coarse != cc->clipped || !cc->coarse_misses,
+                    "%s: the case does not test what it says (|x| ≥ 0.999 · full scale: %s; range %g … %g g, full "
+                    "scale %g g)", cc->what, coarse ? "yes" : "no", lo, hi, in->ch[0].full_scale);
+            acq_stats st;
+            acq_source_stats(s, &st);
+            T_CHECK(st.clipped_frames == flagged, "%s: stats count %llu clipped frames for %u flagged", cc->what,
+                    (unsigned long long)st.clipped_frames, flagged);
+            acq_frame_free(f);
+            acq_close(s);
+        }
+        server_stop(&sv);
+    }
+
+    /* a buffer handed out in pieces: only the pieces that hold a rail are flagged */
+    server sv;
+    const char *args[] = {"--fixed-format", "le:s10/16>>0", "--fixed-offset", "0", "--tone", "adc-fixed=10:40:30", NULL};
+    if (!server_start(&sv, 0, args))
+        return;
+    char err[512];
+    acq_source *s = open_at(&sv, "device=adc-fixed&channels=voltage0&rate=8000&sensitivity_mv_per_g=100", err,
+                            sizeof err);
+    T_CHECK(s, "pieces: acq_open: %s", err);
+    if (s) {
+        acq_frame *f = acq_frame_new(1, 100);
+        const float rail = (float)(511 * 0.125 / 100);
+        unsigned wrong = 0, with = 0, without = 0;
+        for (int i = 0; i < 80 && f; i++) { /* 10 buffers of 800 in pieces of 100; the tone rails 1/4 of its 10 Hz period */
+            if (acq_read(s, f, err, sizeof err) != 0) {
+                T_CHECK(0, "pieces: acq_read: %s", err);
+                break;
+            }
+            bool has = false;
+            for (size_t j = 0; j < f->nsamp; j++)
+                has |= f->samples[j] == rail;
+            wrong += has != ((f->flags & ACQ_FRAME_CLIPPED) != 0);
+            with += has;
+            without += !has;
+        }
+        T_CHECK(wrong == 0 && with > 0 && without > 0, "pieces: %u flagged wrongly (%u with a rail, %u without)", wrong,
+                with, without);
+        acq_frame_free(f);
+        acq_close(s);
+    }
+    server_stop(&sv);
+}
+
+/* ---- tests: a device that fails at once, and coupling ------------------------------------- */
+
+static void test_failing_device_backs_off_and_logs_little(void)
+{
+    if (!have_server())
+        return;
+    server sv;
+    const char *args[] = {"--fail-readbuf", "1", NULL}; /* every stream's first READBUF fails */
+    if (!server_start(&sv, 0, args))
+        return;
+    char logpath[700];
+    snprintf(logpath, sizeof logpath, "%s/iio-flap.txt", t_tmpdir());
+    fflush(stderr);
+    int saved = dup(2), fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+        dup2(fd, 2);
+        close(fd);
+    }
+    char err[512];
+    acq_source *s = open_at(&sv, "device=adxl355&channels=accel_x&rate=4000", err, sizeof err);
+    acq_stats st = {0};
+    if (s) {
+        sleep_s(5.0);
+        acq_source_stats(s, &st);
+        double t = mono_s();
+        acq_close(s);
+        T_CHECK(mono_s() - t < 1.0, "acq_close took %.2f s", mono_s() - t);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    T_CHECK(s, "acq_open: %s", err);
+    /* backoff 0.1, 0.2, 0.4, 0.8, 1.6, 3.2 s: six buffers in 5 s, not one every 0.1 s */
+    int opens = 0;
+    for (const char *p = server_log(&sv); (p = strstr(p, "OPEN iio:device0")); p++)
+        opens++;
+    T_CHECK(opens >= 4 && opens <= 8, "%d buffers opened in 5 s (want 4-8: a growing backoff)", opens);
+    T_CHECK(st.disconnects >= 4 && st.disconnects <= 8 && st.reconnects + 1 >= st.disconnects,
+            "stats: %llu disconnects, %llu reconnects", (unsigned long long)st.disconnects,
+            (unsigned long long)st.reconnects);
+    int lines = count_lines(logpath, "vibewatch:"), lost = count_lines(logpath, "lost the device:"),
+        back = count_lines(logpath, "reconnected after"), summed = count_lines(logpath, "more time");
+    T_CHECK(lines <= 4 && lost == 1 && back == 1 && summed >= 1,
+            "logged %d lines: %d loss, %d recovery, %d summaries (want ≤ 4: 1, 1, ≥ 1; see %s)", lines, lost, back,
+            summed, logpath);
+    server_stop(&sv);
+}
+
+static void test_coupling_key(void)
+{
+    if (!have_server())
+        return;
+    server sv;
+    if (!server_start(&sv, 0, NULL))
+        return;
+    static const struct {
+        const char *query;
+        bool dc;
+    } cases[] = {
+        {"device=ad7768-4&channels=voltage0&sensitivity_mv_per_g=100", true},
+        {"device=ad7768-4&channels=voltage0&sensitivity_mv_per_g=100&coupling=dc", true},
+        {"device=ad7768-4&channels=voltage0&sensitivity_mv_per_g=100&coupling=ac", false},
+        {"device=adxl355&channels=accel_x", false},
+        {"device=adxl355&channels=accel_x&coupling=dc", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[512];
+        acq_source *s = open_at(&sv, cases[i].query, err, sizeof err);
+        T_CHECK(s, "%s: acq_open: %s", cases[i].query, err);
+        if (s)
+            T_CHECK(acq_source_info(s)->dc_coupled == cases[i].dc, "%s: dc_coupled %d", cases[i].query,
+                    acq_source_info(s)->dc_coupled);
+        acq_close(s);
+    }
+    expect_error(&sv, "device=ad7768-4&channels=voltage0&sensitivity_mv_per_g=100&coupling=AC", "coupling=AC: expected dc",
+                 "or ac");
+    expect_error(&sv, "device=ad7768-4&channels=voltage0&sensitivity_mv_per_g=100&coupling=", "coupling=: expected dc",
+                 NULL);
+    server_stop(&sv);
+}
+
 /* ---- test: the local backend over a fake sysfs -------------------------------------------- */
 
 /* The child's first failure (it cannot use the harness, whose lines the parent prints). */
@@ -1015,6 +1424,12 @@ int main(void)
     RUN(test_slow_reader_drops_oldest_frames);
     RUN(test_server_killed_and_restarted);
     RUN(test_close_is_prompt_when_blocked_or_backing_off);
+    RUN(test_clock_1pct_slow_and_fast_is_not_a_gap);
+    RUN(test_clock_3pct_off_is_a_rate_mismatch);
+    RUN(test_drop_under_drift_is_still_a_gap);
+    RUN(test_clipping_is_judged_by_codes);
+    RUN(test_failing_device_backs_off_and_logs_little);
+    RUN(test_coupling_key);
     RUN(test_local_backend_over_fake_sysfs);
     return t_done();
 }
