@@ -1108,6 +1108,18 @@ static int shrink(store_history *h, char *err, size_t errlen)
 
 /* Deletes the oldest spectra and waveforms (by data time, all channels) that add up to about
  * excess bytes; all of them when they add up to less. Rows deleted or the error (negative). */
+/* Ends a pruning transaction: commits when every statement finished, else rolls back. */
+static long end_tx(store_history *h, int *rc, long n)
+{
+    if (*rc == SQLITE_DONE)
+        *rc = run(stmt(h, Q_COMMIT));
+    if (*rc != SQLITE_DONE) {
+        rollback(h);
+        return -1;
+    }
+    return n;
+}
+
 static long delete_oldest_blobs(store_history *h, uint64_t excess, int *rc)
 {
     long n = 0;
@@ -1126,13 +1138,7 @@ static long delete_oldest_blobs(store_history *h, uint64_t excess, int *rc)
             n += sqlite3_changes(h->db);
         }
     }
-    if (*rc == SQLITE_DONE)
-        *rc = run(stmt(h, Q_COMMIT));
-    if (*rc != SQLITE_DONE) {
-        rollback(h);
-        return -1;
-    }
-    return n;
+    return end_tx(h, rc, n);
 }
 
 /* No blobs left: the oldest trend rows and metrics, each in proportion to the excess. */
@@ -1153,13 +1159,7 @@ static long delete_oldest_rows(store_history *h, uint64_t excess, uint64_t size,
             break;
         n += sqlite3_changes(h->db);
     }
-    if (*rc == SQLITE_DONE)
-        *rc = run(stmt(h, Q_COMMIT));
-    if (*rc != SQLITE_DONE) {
-        rollback(h);
-        return -1;
-    }
-    return n;
+    return end_tx(h, rc, n);
 }
 
 static long prune_cap(store_history *h, char *err, size_t errlen)
