@@ -50,5 +50,5 @@ print('  CPU: %.2f s in %d s = %.1f %% of one core; %s snapshot-channels stored'
 pid=$!
 sleep 10
 kill -INT $pid; wait $pid 2>/dev/null; pid=
-n=$(grep -o '[0-9]* stored' "$tmp/replay.err" | grep -o '[0-9]*')
+n=$(grep -o '[0-9]* snapshot-channels* analysed' "$tmp/replay.err" | grep -o '^[0-9]*')
 echo "vibewatch replay: ${n:-?} snapshots of 1 s at 25.6 kHz in 10 s = $((${n:-0} / 10)) snapshots per second (2 analysis workers, history on)"

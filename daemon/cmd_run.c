@@ -360,11 +360,9 @@ int cmd_replay(int argc, char **argv)
             break;
         }
     }
-    char summary[256];
-    vw_pipeline_summary(p, summary, sizeof summary);
     uint64_t n = vw_pipeline_finish(p);
-    fprintf(stderr, "vibewatch replay: %s%s; history in %s (%llu snapshot-channels)\n", summary,
-            interrupted ? " (interrupted)" : "", o.no_history ? "-" : cfg->data_dir, (unsigned long long)n);
+    fprintf(stderr, "vibewatch replay: %llu snapshot-channel%s analysed and stored in %s/history.sqlite3%s\n",
+            (unsigned long long)n, n == 1 ? "" : "s", cfg->data_dir, interrupted ? " (interrupted)" : "");
     vw_config_free(cfg);
     return 0;
 }
