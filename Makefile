@@ -98,7 +98,7 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(UNIT_HELP) $(LIB)
 $(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft_kiss.c $(UNIT_HELP) $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(ALL_CFLAGS) -Idsp $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
 	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
 $(BENCH_HIST): bench/bench_history.c $(LIB)

@@ -5,7 +5,7 @@
  * band that reaches past Nyquist cannot be read. The envelope features are checked on the
  * simulator's outer-race fault against the same machine healthy. */
 #include "acquisition/sim.h"
-#include "dsp/features.h"
+#include "dsp/feature_vector.h"
 #include "testlib.h"
 
 #include <ctype.h>

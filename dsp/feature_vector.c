@@ -1,6 +1,6 @@
-/* dsp/features.c — the feature vector of schema vw-features-1 (definitions in features.h).
+/* dsp/feature_vector.c — the feature vector of schema vw-features-1 (definitions in features.h).
  * Reads only what dsp_analyze() already computed; allocates nothing. */
-#include "features.h"
+#include "feature_vector.h"
 
 #include <errno.h>
 #include <math.h>

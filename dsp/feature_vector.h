@@ -1,4 +1,4 @@
-/* dsp/features.h — the feature vector: one fixed, named, versioned vector of condition
+/* dsp/feature_vector.h — the feature vector: one fixed, named, versioned vector of condition
  * indicators per channel and snapshot, the input of baselines, the autoencoder and RUL.
  *
  * The schema is a contract. Models and history store DSP_FEATURES_SCHEMA with every vector and
