@@ -1,4 +1,4 @@
-/* dsp/feature_vector.c — the feature vector of schema vw-features-1 (definitions in features.h).
+/* dsp/feature_vector.c — the feature vector of schema vw-features-1 (definitions in feature_vector.h).
  * Reads only what dsp_analyze() already computed; allocates nothing. */
 #include "feature_vector.h"
 
@@ -57,7 +57,7 @@ static double accel_band_ms(const dsp_spectra *s, double lo_hz, double hi_hz)
  * mean and standardisation downstream. */
 static double to_db(double power) { return 10 * log10(fmax(power, 1e-20)); }
 
-/* 10·log10 of the mean of the family's line-over-floor powers (features.h, 12–15). */
+/* 10·log10 of the mean of the family's line-over-floor powers (feature_vector.h, 12–15). */
 static double family_db(const dsp_fault *f)
 {
     if (!(f->expected_hz > 0))
