@@ -182,6 +182,19 @@ acq_source *acq_open(const char *uri, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", uri, msg);
         return NULL;
     }
+    for (int i = 0; ops->keys && i < q.n; i++) {
+        bool known = false;
+        for (const char *const *k = ops->keys; *k && !known; k++)
+            known = strcmp(*k, q.kv[i].key) == 0;
+        if (!known) {
+            char allowed[256] = "";
+            for (const char *const *k = ops->keys; *k; k++)
+                snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed), "%s%s", k == ops->keys ? "" : ", ", *k);
+            snprintf(err, errlen, "%s: unknown key \"%s\" for %s: sources (known: %s)", uri, q.kv[i].key, ops->scheme,
+                     allowed);
+            return NULL;
+        }
+    }
     acq_source *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "%s: out of memory", uri);

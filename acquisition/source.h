@@ -121,6 +121,9 @@ int acq_query_check_unused(const acq_query *q, const char *scheme, char *err, si
 
 typedef struct acq_source_ops {
     const char *scheme;
+    /* The query keys the backend reads, NULL-terminated: acq_open refuses any other key before
+     * the backend opens anything (a mistyped key must not show up as a connection error). */
+    const char *const *keys;
     /* target: the URI after "scheme:" and before '?'; q: the parsed query. Fills *info (nchan,
      * rate, channels, …) and may keep state with acq_source_set_priv(). */
     int (*open)(acq_source *s, const char *target, acq_query *q, acq_info *info, char *err, size_t errlen);

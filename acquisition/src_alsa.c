@@ -699,4 +699,6 @@ out:
     return rc;
 }
 
-const acq_source_ops acq_src_alsa = {.scheme = "alsa", .open = alsa_open, .read = alsa_read, .close = alsa_close};
+static const char *const alsa_keys[] = {"rate", "channels", "format", "sensitivity_mv_per_g", "full_scale_v", "frame", NULL};
+
+const acq_source_ops acq_src_alsa = {.keys = alsa_keys, .scheme = "alsa", .open = alsa_open, .read = alsa_read, .close = alsa_close};

@@ -452,4 +452,6 @@ static int file_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     return 0;
 }
 
-const acq_source_ops acq_src_file = {.scheme = "file", .open = file_open, .read = file_read, .close = file_close};
+static const char *const file_keys[] = {"fs", "realtime", "frame", "t0", NULL};
+
+const acq_source_ops acq_src_file = {.keys = file_keys, .scheme = "file", .open = file_open, .read = file_read, .close = file_close};

@@ -1389,4 +1389,6 @@ static void iio_close(acq_source *s)
     acq_source_set_priv(s, NULL);
 }
 
-const acq_source_ops acq_src_iio = {.scheme = "iio", .open = iio_open, .read = iio_read, .close = iio_close};
+static const char *const iio_keys[] = {"device", "channels", "rate", "temp", "sensitivity_mv_per_g", "frame", "coupling", NULL};
+
+const acq_source_ops acq_src_iio = {.keys = iio_keys, .scheme = "iio", .open = iio_open, .read = iio_read, .close = iio_close};

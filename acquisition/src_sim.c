@@ -261,4 +261,6 @@ static int sim_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     return 0;
 }
 
-const acq_source_ops acq_src_sim = {.scheme = "sim", .open = sim_open, .read = sim_read, .close = sim_close};
+static const char *const sim_keys[] = {"seed", "fault", "onset_days", "failure_days", "speedup", "rate", "channels", "rpm", "bearing", "t0", "frame", "start_days", "realtime", NULL};
+
+const acq_source_ops acq_src_sim = {.keys = sim_keys, .scheme = "sim", .open = sim_open, .read = sim_read, .close = sim_close};
