@@ -36,6 +36,11 @@ fi
 [ $rc -eq 2 ] && grep -q "not a source URI" "$T/e1" && ok "record of a plain path is refused (exit 2)" || bad "record /tmp/x.wav: exit $rc: $(cat "$T/e1")"
 "$VW_BIN" record "sim:pump?colour=red" --seconds 1 -o "$T/x.wav" 2>"$T/e2"; rc=$?
 [ $rc -eq 1 ] && grep -q 'unknown key "colour"' "$T/e2" && ok "record with an unknown query key names it" || bad "unknown key: exit $rc: $(cat "$T/e2")"
+# a mistyped key is named before the backend connects anywhere (port 1 on loopback: nothing there)
+"$VW_BIN" record "iio:ip:127.0.0.1:1?device=adxl355&chanels=accel_x" --seconds 1 -o "$T/x.wav" 2>"$T/e5"; rc=$?
+[ $rc -eq 1 ] && grep -q 'unknown key "chanels" for iio: sources (known: device, channels' "$T/e5" \
+    && ok "an iio: URI with a mistyped key names the key and the known ones, before connecting" \
+    || bad "iio typo: exit $rc: $(cat "$T/e5")"
 "$VW_BIN" record "ioo:x" --seconds 1 -o "$T/x.wav" 2>"$T/e3"; rc=$?
 [ $rc -ne 0 ] && grep -q "not a source URI\|unknown scheme" "$T/e3" && ok "record of an unknown scheme is refused" || bad "ioo: exit $rc: $(cat "$T/e3")"
 [ ! -e "$T/x.wav" ] && ok "a refused record writes no file" || bad "a refused record left $T/x.wav"
