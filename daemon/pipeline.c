@@ -23,6 +23,7 @@
 #define QUEUE_HISTORY 64
 #define WORKERS 2
 #define MAX_ANALYZERS 32 /* per worker: one per (sensor, channel, length) in use */
+#define MIN_SNAPSHOT 1024 /* samples: the shortest snapshot the analyzer accepts */
 
 /* The feature vector of one channel and snapshot (this issue's; the models issue versions it). */
 enum {
@@ -148,6 +149,21 @@ static void set_state(sensor_rt *s, const char *state, const char *error)
     pthread_mutex_unlock(&s->p->lock);
 }
 
+/* A snapshot cut short at `have` of the `want` samples it was allocated for: the channels'
+ * samples are moved together (they are stored channel-major, `want` apart). */
+static void shorten(job *j, size_t have, size_t want)
+{
+    j->n = have;
+    for (unsigned c = 1; c < j->nch; c++)
+        memmove(j->x + c * have, j->x + c * want, have * sizeof *j->x);
+}
+
+/* The data time from which the next snapshot is due after one that started at t0. */
+static int64_t next_due_after(const vw_pipeline *p, int64_t t0_ns)
+{
+    return p->cfg->schedule.continuous ? INT64_MIN : t0_ns + (int64_t)(p->cfg->schedule.interval_s * 1e9);
+}
+
 /* Hands a finished snapshot to the workers: waits in replay, drops (counted) live. */
 static void submit(sensor_rt *s, job *j)
 {
@@ -174,8 +190,8 @@ static void *sensor_main(void *arg)
     const acq_info *info = acq_source_info(s->src);
     char err[512];
     size_t want = (size_t)llround(p->cfg->schedule.snapshot_s * info->rate_hz);
-    if (want < 1024)
-        want = 1024;
+    if (want < MIN_SNAPSHOT)
+        want = MIN_SNAPSHOT;
     acq_frame *f = acq_frame_new(info->nchan, 4096);
     acq_selfcheck *check = acq_selfcheck_new(info);
     job *cur = NULL;
@@ -218,12 +234,9 @@ static void *sensor_main(void *arg)
         /* a gap or a new recording breaks a snapshot in hand; a short recording's snapshot is
          * taken as it is when it holds enough samples to analyse */
         if (cur && (f->flags & (ACQ_FRAME_GAP | ACQ_FRAME_SNAPSHOT))) {
-            if (have >= 1024 && (f->flags & ACQ_FRAME_SNAPSHOT) && !(f->flags & ACQ_FRAME_GAP)) {
-                cur->n = have;
-                for (unsigned c = 1; c < cur->nch; c++)
-                    memmove(cur->x + c * have, cur->x + c * want, have * sizeof *cur->x);
-                next_due = p->cfg->schedule.continuous ? INT64_MIN
-                                                       : cur->t0_ns + (int64_t)(p->cfg->schedule.interval_s * 1e9);
+            if (have >= MIN_SNAPSHOT && (f->flags & ACQ_FRAME_SNAPSHOT) && !(f->flags & ACQ_FRAME_GAP)) {
+                shorten(cur, have, want);
+                next_due = next_due_after(p, cur->t0_ns);
                 submit(s, cur);
             } else {
                 job_free(cur);
@@ -278,8 +291,7 @@ static void *sensor_main(void *arg)
             have += take;
             off += take;
             if (have == want) {
-                next_due = p->cfg->schedule.continuous ? INT64_MIN
-                                                       : cur->t0_ns + (int64_t)(p->cfg->schedule.interval_s * 1e9);
+                next_due = next_due_after(p, cur->t0_ns);
                 submit(s, cur);
                 cur = NULL;
                 if (f->flags & ACQ_FRAME_TIMELAPSE)
@@ -288,10 +300,8 @@ static void *sensor_main(void *arg)
         }
     }
     /* a recording that ends in the middle of a snapshot: keep it if it can be analysed */
-    if (cur && have >= 1024 && info->finite && !atomic_load(&p->stop)) {
-        cur->n = have;
-        for (unsigned c = 1; c < cur->nch; c++)
-            memmove(cur->x + c * have, cur->x + c * want, have * sizeof *cur->x);
+    if (cur && have >= MIN_SNAPSHOT && info->finite && !atomic_load(&p->stop)) {
+        shorten(cur, have, want);
         submit(s, cur);
     } else {
         job_free(cur);

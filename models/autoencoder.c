@@ -7,6 +7,7 @@
  * of every floating-point operation is fixed, which is what makes training bit-reproducible.
  * Training standardises each vector on the fly instead of copying the baseline. */
 #include "models/autoencoder.h"
+#include "models/autoencoder_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -40,8 +41,7 @@ struct models_ae {
     float *act[NLAYERS + 1]; /* workspace: activations of each layer, act[0] = standardised input */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void models_ae_set_err(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -156,7 +156,7 @@ fail:
 static int check_schema(const char *schema, char *err, size_t errlen)
 {
     if (!schema || !schema[0] || strlen(schema) >= MODELS_AE_SCHEMA_MAX) {
-        set_err(err, errlen, "autoencoder: feature schema must be a non-empty string of at most %d bytes",
+        models_ae_set_err(err, errlen, "autoencoder: feature schema must be a non-empty string of at most %d bytes",
                 MODELS_AE_SCHEMA_MAX - 1);
         return -EINVAL;
     }
@@ -171,7 +171,7 @@ static int set_names(models_ae *m, const char *const *names, char *err, size_t e
             continue;
         }
         if (!names[i] || !names[i][0] || strlen(names[i]) >= MODELS_AE_NAME_MAX) {
-            set_err(err, errlen, "autoencoder: feature name %zu must be a non-empty string of at most %d bytes",
+            models_ae_set_err(err, errlen, "autoencoder: feature name %zu must be a non-empty string of at most %d bytes",
                     i, MODELS_AE_NAME_MAX - 1);
             return -EINVAL;
         }
@@ -325,11 +325,11 @@ static int check_params(const struct models_ae_params *p, size_t d, size_t *h, s
     *h = p->hidden ? p->hidden : (d / 2 > 8 ? d / 2 : 8);
     *b = p->bottleneck ? p->bottleneck : (d / 8 > 2 ? d / 8 : 2);
     if (*h > MODELS_AE_MAX_HIDDEN) {
-        set_err(err, errlen, "autoencoder: hidden width %zu is above %d", *h, MODELS_AE_MAX_HIDDEN);
+        models_ae_set_err(err, errlen, "autoencoder: hidden width %zu is above %d", *h, MODELS_AE_MAX_HIDDEN);
         return -EINVAL;
     }
     if (*b > *h) {
-        set_err(err, errlen, "autoencoder: bottleneck %zu is wider than the hidden layer %zu", *b, *h);
+        models_ae_set_err(err, errlen, "autoencoder: bottleneck %zu is wider than the hidden layer %zu", *b, *h);
         return -EINVAL;
     }
     if (!(p->learning_rate > 0 && p->learning_rate <= 1) || !(p->val_fraction > 0 && p->val_fraction <= 0.5) ||
@@ -337,7 +337,7 @@ static int check_params(const struct models_ae_params *p, size_t d, size_t *h, s
         !(p->threshold_margin >= 1 && p->threshold_margin <= 100) || !(p->min_rel_improvement >= 0 && p->min_rel_improvement < 1) ||
         p->batch_size < 1 || p->batch_size > 65536 || p->max_epochs < 1 || p->max_epochs > MODELS_AE_MAX_EPOCHS ||
         p->patience < 1) {
-        set_err(err, errlen, "autoencoder: training parameters out of range (learning rate in (0, 1], "
+        models_ae_set_err(err, errlen, "autoencoder: training parameters out of range (learning rate in (0, 1], "
                 "validation fraction in (0, 0.5], quantile in [0.5, 1], margin in [1, 100], batch 1…65536, epochs 1…%d, patience ≥ 1)",
                 MODELS_AE_MAX_EPOCHS);
         return -EINVAL;
@@ -437,11 +437,11 @@ models_ae *models_ae_train(const float *x, size_t n, size_t d, const char *schem
         models_ae_params_default(&p);
     }
     if (d < 1 || d > MODELS_AE_MAX_DIM) {
-        set_err(err, errlen, "autoencoder: feature dimension %zu is outside 1…%d", d, MODELS_AE_MAX_DIM);
+        models_ae_set_err(err, errlen, "autoencoder: feature dimension %zu is outside 1…%d", d, MODELS_AE_MAX_DIM);
         return NULL;
     }
     if (!x || n < MODELS_AE_MIN_VECTORS || n > MODELS_AE_MAX_VECTORS) {
-        set_err(err, errlen, "autoencoder: %zu training vectors; need %d…%d", x ? n : 0,
+        models_ae_set_err(err, errlen, "autoencoder: %zu training vectors; need %d…%d", x ? n : 0,
                 MODELS_AE_MIN_VECTORS, MODELS_AE_MAX_VECTORS);
         return NULL;
     }
@@ -450,12 +450,12 @@ models_ae *models_ae_train(const float *x, size_t n, size_t d, const char *schem
     for (size_t r = 0; r < n; r++)
         for (size_t i = 0; i < d; i++)
             if (!isfinite(x[r * d + i])) {
-                set_err(err, errlen, "autoencoder: training vector %zu, feature %zu is not a finite number", r, i);
+                models_ae_set_err(err, errlen, "autoencoder: training vector %zu, feature %zu is not a finite number", r, i);
                 return NULL;
             }
     double t0 = now_s();
     if (!(m = model_new(d, h, b)) || trainer_init(&t, m) < 0 || !(idx = malloc(n * sizeof *idx))) {
-        set_err(err, errlen, "autoencoder: out of memory");
+        models_ae_set_err(err, errlen, "autoencoder: out of memory");
         goto fail;
     }
     if (set_names(m, names, err, errlen) < 0)
@@ -497,7 +497,7 @@ models_ae *models_ae_train(const float *x, size_t n, size_t d, const char *schem
         }
         double vl = mean_loss(m, x, val, n_val);
         if (!isfinite(vl)) {
-            set_err(err, errlen, "autoencoder: training diverged at epoch %zu (try a smaller learning rate)", epoch);
+            models_ae_set_err(err, errlen, "autoencoder: training diverged at epoch %zu (try a smaller learning rate)", epoch);
             goto fail;
         }
         if (vl < best * (1 - p.min_rel_improvement)) {
@@ -521,7 +521,7 @@ models_ae *models_ae_train(const float *x, size_t n, size_t d, const char *schem
     m->stats.val_loss = best;
     m->stats.seed = p.seed;
     if (fit_threshold(m, x, val, n_val, p.threshold_quantile, p.threshold_margin) < 0) {
-        set_err(err, errlen, "autoencoder: the validation scores give no finite threshold");
+        models_ae_set_err(err, errlen, "autoencoder: the validation scores give no finite threshold");
         goto fail;
     }
     m->stats.train_seconds = now_s() - t0;
@@ -538,12 +538,12 @@ fail:
 models_ae *models_ae_from_parts(const struct models_ae_parts *pp, char *err, size_t errlen)
 {
     if (!pp) {
-        set_err(err, errlen, "autoencoder: no model parts");
+        models_ae_set_err(err, errlen, "autoencoder: no model parts");
         return NULL;
     }
     if (pp->d < 1 || pp->d > MODELS_AE_MAX_DIM || pp->h < 1 || pp->h > MODELS_AE_MAX_HIDDEN || pp->b < 1 ||
         pp->b > pp->h) {
-        set_err(err, errlen, "autoencoder: layer sizes %zu-%zu-%zu are invalid (1 ≤ d ≤ %d, 1 ≤ b ≤ h ≤ %d)",
+        models_ae_set_err(err, errlen, "autoencoder: layer sizes %zu-%zu-%zu are invalid (1 ≤ d ≤ %d, 1 ≤ b ≤ h ≤ %d)",
                 pp->d, pp->h, pp->b, MODELS_AE_MAX_DIM, MODELS_AE_MAX_HIDDEN);
         return NULL;
     }
@@ -551,31 +551,31 @@ models_ae *models_ae_from_parts(const struct models_ae_parts *pp, char *err, siz
         return NULL;
     size_t want = nparams_for(pp->d, pp->h, pp->b);
     if (!pp->weights || pp->nweights != want) {
-        set_err(err, errlen, "autoencoder: %zu weights for layers %zu-%zu-%zu-%zu-%zu, which need %zu",
+        models_ae_set_err(err, errlen, "autoencoder: %zu weights for layers %zu-%zu-%zu-%zu-%zu, which need %zu",
                 pp->nweights, pp->d, pp->h, pp->b, pp->h, pp->d, want);
         return NULL;
     }
     if (!pp->mean || !pp->sd) {
-        set_err(err, errlen, "autoencoder: no scaler");
+        models_ae_set_err(err, errlen, "autoencoder: no scaler");
         return NULL;
     }
     for (size_t i = 0; i < pp->d; i++)
         if (!isfinite(pp->mean[i]) || !isfinite(pp->sd[i]) || !(pp->sd[i] > 0)) {
-            set_err(err, errlen, "autoencoder: scaler of feature %zu is not finite or its sd is not positive", i);
+            models_ae_set_err(err, errlen, "autoencoder: scaler of feature %zu is not finite or its sd is not positive", i);
             return NULL;
         }
     for (size_t j = 0; j < want; j++)
         if (!isfinite(pp->weights[j])) {
-            set_err(err, errlen, "autoencoder: weight %zu is not a finite float", j);
+            models_ae_set_err(err, errlen, "autoencoder: weight %zu is not a finite float", j);
             return NULL;
         }
     if (!isfinite(pp->threshold) || !(pp->threshold > 0)) {
-        set_err(err, errlen, "autoencoder: threshold must be a positive finite number");
+        models_ae_set_err(err, errlen, "autoencoder: threshold must be a positive finite number");
         return NULL;
     }
     models_ae *m = model_new(pp->d, pp->h, pp->b);
     if (!m) {
-        set_err(err, errlen, "autoencoder: out of memory");
+        models_ae_set_err(err, errlen, "autoencoder: out of memory");
         return NULL;
     }
     if (m->nparams != want || set_names(m, pp->names, err, errlen) < 0) {

@@ -17,6 +17,7 @@
  * (a double) cannot hold every uint64. The writer is pure (text in memory); only _save and _load
  * touch files. Every field is validated before a model is built; nothing in a file can crash it. */
 #include "models/autoencoder.h"
+#include "models/autoencoder_internal.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -28,16 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* "[a,b,…]" of n floats, "%.9g" each; NULL when out of memory. */
 static char *float_array_text(const float *v, size_t n)
@@ -144,7 +135,7 @@ static int get_size(const cJSON *o, const char *key, size_t max, size_t *out, co
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > (double)max ||
         v->valuedouble != floor(v->valuedouble)) {
-        set_err(err, errlen, "model file: %s%s must be a whole number in 0…%zu", where, key, max);
+        models_ae_set_err(err, errlen, "model file: %s%s must be a whole number in 0…%zu", where, key, max);
         return -EINVAL;
     }
     *out = (size_t)v->valuedouble;
@@ -155,7 +146,7 @@ static int get_double(const cJSON *o, const char *key, double *out, const char *
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-        set_err(err, errlen, "model file: %s%s must be a finite number", where, key);
+        models_ae_set_err(err, errlen, "model file: %s%s must be a finite number", where, key);
         return -EINVAL;
     }
     *out = v->valuedouble;
@@ -168,25 +159,25 @@ static int get_floats(const cJSON *o, const char *key, size_t n, float *out, con
 {
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsArray(a)) {
-        set_err(err, errlen, "model file: %s%s must be an array of numbers", where, key);
+        models_ae_set_err(err, errlen, "model file: %s%s must be an array of numbers", where, key);
         return -EINVAL;
     }
     size_t k = 0;
     const cJSON *v;
     cJSON_ArrayForEach(v, a) {
         if (k >= n) {
-            set_err(err, errlen, "model file: %s%s has more than the %zu numbers it needs", where, key, n);
+            models_ae_set_err(err, errlen, "model file: %s%s has more than the %zu numbers it needs", where, key, n);
             return -EINVAL;
         }
         float f = cJSON_IsNumber(v) ? (float)v->valuedouble : NAN;
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !isfinite(f)) {
-            set_err(err, errlen, "model file: %s%s[%zu] is not a finite float", where, key, k);
+            models_ae_set_err(err, errlen, "model file: %s%s[%zu] is not a finite float", where, key, k);
             return -EINVAL;
         }
         out[k++] = f;
     }
     if (k != n) {
-        set_err(err, errlen, "model file: %s%s has %zu numbers, needs %zu", where, key, k, n);
+        models_ae_set_err(err, errlen, "model file: %s%s has %zu numbers, needs %zu", where, key, k, n);
         return -EINVAL;
     }
     return 0;
@@ -196,7 +187,7 @@ static const cJSON *get_object(const cJSON *o, const char *key, char *err, size_
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     if (!cJSON_IsObject(v))
-        set_err(err, errlen, "model file: \"%s\" is missing or not an object", key);
+        models_ae_set_err(err, errlen, "model file: \"%s\" is missing or not an object", key);
     return cJSON_IsObject(v) ? v : NULL;
 }
 
@@ -211,26 +202,26 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
     struct models_ae_parts pp;
     memset(&pp, 0, sizeof pp);
     if (!text) {
-        set_err(err, errlen, "model file: no text");
+        models_ae_set_err(err, errlen, "model file: no text");
         return NULL;
     }
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root || !cJSON_IsObject(root)) {
-        set_err(err, errlen, "model file: not a JSON object (truncated or corrupted?)");
+        models_ae_set_err(err, errlen, "model file: not a JSON object (truncated or corrupted?)");
         goto done;
     }
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "format");
     if (!cJSON_IsString(v) || strcmp(v->valuestring, MODELS_AE_FORMAT) != 0) {
-        set_err(err, errlen, "model file: \"format\" is not \"%s\"", MODELS_AE_FORMAT);
+        models_ae_set_err(err, errlen, "model file: \"format\" is not \"%s\"", MODELS_AE_FORMAT);
         goto done;
     }
     v = cJSON_GetObjectItemCaseSensitive(root, "version");
     if (!cJSON_IsNumber(v) || v->valuedouble != MODELS_AE_VERSION) {
         if (cJSON_IsNumber(v))
-            set_err(err, errlen, "model file: version %.17g is not supported (this build reads version %d)",
+            models_ae_set_err(err, errlen, "model file: version %.17g is not supported (this build reads version %d)",
                     v->valuedouble, MODELS_AE_VERSION);
         else
-            set_err(err, errlen, "model file: \"version\" is missing or not a number");
+            models_ae_set_err(err, errlen, "model file: \"version\" is missing or not a number");
         goto done;
     }
     const cJSON *fs = get_object(root, "feature_schema", err, errlen);
@@ -238,33 +229,33 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
         goto done;
     v = cJSON_GetObjectItemCaseSensitive(fs, "name");
     if (!cJSON_IsString(v) || !v->valuestring[0] || strlen(v->valuestring) >= MODELS_AE_SCHEMA_MAX) {
-        set_err(err, errlen, "model file: feature_schema.name must be a non-empty string of at most %d bytes",
+        models_ae_set_err(err, errlen, "model file: feature_schema.name must be a non-empty string of at most %d bytes",
                 MODELS_AE_SCHEMA_MAX - 1);
         goto done;
     }
     pp.schema = v->valuestring;
     if (expected_schema && strcmp(pp.schema, expected_schema) != 0) {
-        set_err(err, errlen, "model was built for feature schema \"%s\", this box computes \"%s\"",
+        models_ae_set_err(err, errlen, "model was built for feature schema \"%s\", this box computes \"%s\"",
                 pp.schema, expected_schema);
         goto done;
     }
     const cJSON *lay = cJSON_GetObjectItemCaseSensitive(root, "layers");
     size_t sz[5];
     if (!cJSON_IsArray(lay) || cJSON_GetArraySize(lay) != 5) {
-        set_err(err, errlen, "model file: \"layers\" must be an array of 5 sizes [d, h, b, h, d]");
+        models_ae_set_err(err, errlen, "model file: \"layers\" must be an array of 5 sizes [d, h, b, h, d]");
         goto done;
     }
     for (int l = 0; l < 5; l++) {
         v = cJSON_GetArrayItem(lay, l);
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1) || v->valuedouble > MODELS_AE_MAX_HIDDEN ||
             v->valuedouble != floor(v->valuedouble)) {
-            set_err(err, errlen, "model file: layers[%d] must be a whole number in 1…%d", l, MODELS_AE_MAX_HIDDEN);
+            models_ae_set_err(err, errlen, "model file: layers[%d] must be a whole number in 1…%d", l, MODELS_AE_MAX_HIDDEN);
             goto done;
         }
         sz[l] = (size_t)v->valuedouble;
     }
     if (sz[0] != sz[4] || sz[1] != sz[3] || sz[2] > sz[1] || sz[0] > MODELS_AE_MAX_DIM) {
-        set_err(err, errlen, "model file: layers [%zu, %zu, %zu, %zu, %zu] are not of the shape [d, h, b, h, d] "
+        models_ae_set_err(err, errlen, "model file: layers [%zu, %zu, %zu, %zu, %zu] are not of the shape [d, h, b, h, d] "
                 "with b ≤ h", sz[0], sz[1], sz[2], sz[3], sz[4]);
         goto done;
     }
@@ -275,19 +266,19 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
     for (int l = 0; l < 4; l++) {
         v = cJSON_GetArrayItem(ac, l);
         if (!cJSON_IsArray(ac) || cJSON_GetArraySize(ac) != 4 || !cJSON_IsString(v) || strcmp(v->valuestring, acts[l])) {
-            set_err(err, errlen, "model file: \"activations\" must be [\"tanh\", \"linear\", \"tanh\", \"linear\"]");
+            models_ae_set_err(err, errlen, "model file: \"activations\" must be [\"tanh\", \"linear\", \"tanh\", \"linear\"]");
             goto done;
         }
     }
     const cJSON *feat = cJSON_GetObjectItemCaseSensitive(fs, "features");
     if (!cJSON_IsArray(feat) || (size_t)cJSON_GetArraySize(feat) != pp.d) {
-        set_err(err, errlen, "model file: feature_schema.features must list %zu names", pp.d);
+        models_ae_set_err(err, errlen, "model file: feature_schema.features must list %zu names", pp.d);
         goto done;
     }
     for (size_t i = 0; i < pp.d; i++) {
         v = cJSON_GetArrayItem(feat, (int)i);
         if (!cJSON_IsString(v)) {
-            set_err(err, errlen, "model file: feature_schema.features[%zu] is not a string", i);
+            models_ae_set_err(err, errlen, "model file: feature_schema.features[%zu] is not a string", i);
             goto done;
         }
         names[i] = v->valuestring;
@@ -300,7 +291,7 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
     sd = malloc(pp.d * sizeof *sd);
     w = malloc(nw * sizeof *w);
     if (!mean || !sd || !w) {
-        set_err(err, errlen, "model file: out of memory");
+        models_ae_set_err(err, errlen, "model file: out of memory");
         goto done;
     }
     const cJSON *sc = get_object(root, "scaler", err, errlen);
@@ -309,13 +300,13 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
         goto done;
     const cJSON *cst = cJSON_GetObjectItemCaseSensitive(sc, "constant");
     if (!cJSON_IsArray(cst)) {
-        set_err(err, errlen, "model file: scaler.constant must be an array of feature indices");
+        models_ae_set_err(err, errlen, "model file: scaler.constant must be an array of feature indices");
         goto done;
     }
     cJSON_ArrayForEach(v, cst) {
         if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble >= (double)pp.d ||
             v->valuedouble != floor(v->valuedouble)) {
-            set_err(err, errlen, "model file: scaler.constant holds something other than an index below %zu", pp.d);
+            models_ae_set_err(err, errlen, "model file: scaler.constant holds something other than an index below %zu", pp.d);
             goto done;
         }
         constant[(size_t)v->valuedouble] = true;
@@ -325,7 +316,7 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
     pp.sd = sd;
     const cJSON *wa = cJSON_GetObjectItemCaseSensitive(root, "weights");
     if (!cJSON_IsArray(wa) || cJSON_GetArraySize(wa) != 4) {
-        set_err(err, errlen, "model file: \"weights\" must be an array of 4 layers");
+        models_ae_set_err(err, errlen, "model file: \"weights\" must be an array of 4 layers");
         goto done;
     }
     size_t off = 0;
@@ -334,7 +325,7 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
         snprintf(where, sizeof where, "weights[%d].", l);
         const cJSON *lo = cJSON_GetArrayItem(wa, l);
         if (!cJSON_IsObject(lo)) {
-            set_err(err, errlen, "model file: weights[%d] is not an object", l);
+            models_ae_set_err(err, errlen, "model file: weights[%d] is not an object", l);
             goto done;
         }
         if (get_floats(lo, "w", sz[l] * sz[l + 1], w + off, where, err, errlen) < 0)
@@ -362,7 +353,7 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
         goto done;
     v = cJSON_GetObjectItemCaseSensitive(tr, "stopped_early");
     if (!cJSON_IsBool(v)) {
-        set_err(err, errlen, "model file: training.stopped_early must be true or false");
+        models_ae_set_err(err, errlen, "model file: training.stopped_early must be true or false");
         goto done;
     }
     pp.stats.stopped_early = cJSON_IsTrue(v);
@@ -370,7 +361,7 @@ models_ae *models_ae_from_json(const char *text, size_t len, const char *expecte
     char *end = NULL;
     if (!cJSON_IsString(v) || !v->valuestring[0] || v->valuestring[0] == '-' ||
         (errno = 0, pp.stats.seed = strtoull(v->valuestring, &end, 10), errno != 0 || *end)) {
-        set_err(err, errlen, "model file: training.seed must be a decimal string of an unsigned 64-bit number");
+        models_ae_set_err(err, errlen, "model file: training.seed must be a decimal string of an unsigned 64-bit number");
         goto done;
     }
     m = models_ae_from_parts(&pp, err, errlen);
@@ -385,12 +376,12 @@ done:
 int models_ae_save(const models_ae *m, const char *path, char *err, size_t errlen)
 {
     if (!m || !path) {
-        set_err(err, errlen, "autoencoder: nothing to save");
+        models_ae_set_err(err, errlen, "autoencoder: nothing to save");
         return -EINVAL;
     }
     char *text = models_ae_to_json(m);
     if (!text) {
-        set_err(err, errlen, "%s: out of memory", path);
+        models_ae_set_err(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
     size_t plen = strlen(path);
@@ -398,7 +389,7 @@ int models_ae_save(const models_ae *m, const char *path, char *err, size_t errle
     int rc = 0;
     if (!tmp) {
         free(text);
-        set_err(err, errlen, "%s: out of memory", path);
+        models_ae_set_err(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
     memcpy(tmp, path, plen);
@@ -406,7 +397,7 @@ int models_ae_save(const models_ae *m, const char *path, char *err, size_t errle
     FILE *f = fopen(tmp, "w");
     if (!f) {
         rc = -errno;
-        set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+        models_ae_set_err(err, errlen, "%s: %s", tmp, strerror(errno));
         goto out;
     }
     size_t n = strlen(text);
@@ -418,13 +409,13 @@ int models_ae_save(const models_ae *m, const char *path, char *err, size_t errle
     }
     if (!ok) {
         rc = -(e ? e : EIO);
-        set_err(err, errlen, "%s: write failed: %s", tmp, strerror(e ? e : EIO));
+        models_ae_set_err(err, errlen, "%s: write failed: %s", tmp, strerror(e ? e : EIO));
         unlink(tmp);
         goto out;
     }
     if (rename(tmp, path) != 0) {
         rc = -errno;
-        set_err(err, errlen, "%s: rename to %s failed: %s", tmp, path, strerror(errno));
+        models_ae_set_err(err, errlen, "%s: rename to %s failed: %s", tmp, path, strerror(errno));
         unlink(tmp);
     }
 out:
@@ -436,19 +427,19 @@ out:
 models_ae *models_ae_load(const char *path, const char *expected_schema, char *err, size_t errlen)
 {
     if (!path) {
-        set_err(err, errlen, "autoencoder: no model path");
+        models_ae_set_err(err, errlen, "autoencoder: no model path");
         return NULL;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+        models_ae_set_err(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     /* sized by seeking, bounded by MODELS_AE_FILE_MAX; a file that grows meanwhile is cut short
      * and then fails to parse */
     long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     if (size < 0 || size > (long)MODELS_AE_FILE_MAX || fseek(f, 0, SEEK_SET) != 0) {
-        set_err(err, errlen, "%s: %s", path, size < 0 ? "cannot tell its size" : "larger than the 64 MiB a model file may be");
+        models_ae_set_err(err, errlen, "%s: %s", path, size < 0 ? "cannot tell its size" : "larger than the 64 MiB a model file may be");
         fclose(f);
         return NULL;
     }
@@ -457,7 +448,7 @@ models_ae *models_ae_load(const char *path, const char *expected_schema, char *e
     bool rd_err = ferror(f);
     fclose(f);
     if (!buf || rd_err) {
-        set_err(err, errlen, "%s: %s", path, !buf ? "out of memory" : "read error");
+        models_ae_set_err(err, errlen, "%s: %s", path, !buf ? "out of memory" : "read error");
         free(buf);
         return NULL;
     }
@@ -465,6 +456,6 @@ models_ae *models_ae_load(const char *path, const char *expected_schema, char *e
     models_ae *m = models_ae_from_json(buf, n, expected_schema, msg, sizeof msg);
     free(buf);
     if (!m)
-        set_err(err, errlen, "%s: %s", path, msg);
+        models_ae_set_err(err, errlen, "%s: %s", path, msg);
     return m;
 }
