@@ -81,6 +81,8 @@ struct file_src {
     /* PRONOSTIA */
     bool have_prev;
     int64_t prev_local_ns;    /* local time of the last snapshot read: the next day's reference */
+    int64_t prev_step_ns;     /* the last plausible step between snapshots (0: none yet) */
+    unsigned bad_clock;       /* snapshots whose time of day stepped back outside midnight */
     acq_file_temp *temp;
     /* realtime pacing, CLOCK_MONOTONIC ns at the recording's first frame */
     int64_t pace_anchor_ns;
@@ -169,6 +171,26 @@ static int load_snapshot(struct file_src *st, const acq_file_entry *e, char *msg
         } else {
             int64_t off = (int64_t)st->t0_off_s * ACQ_NS_PER_S;
             int64_t local = acq_file_next_tod(st->have_prev ? st->prev_local_ns : st->t0_ns + off, tod);
+            /* the clock has no date: a step back in the time of day is the next day only around
+             * midnight (before it ≥ 23:00, after it < 01:00). Any other step back is a bad stamp
+             * (Bearing1_1 has two, an hour and a day off): that snapshot is placed one usual step
+             * after the previous one instead, and the series reads on. */
+            if (st->have_prev && local - st->prev_local_ns > ACQ_NS_PER_DAY / 2) {
+                int64_t prev_tod = st->prev_local_ns % ACQ_NS_PER_DAY;
+                if (prev_tod < 0)
+                    prev_tod += ACQ_NS_PER_DAY;
+                bool midnight = prev_tod >= 23 * 3600 * ACQ_NS_PER_S && tod < 3600 * ACQ_NS_PER_S;
+                if (!midnight) {
+                    double back_s = (double)(ACQ_NS_PER_DAY - (local - st->prev_local_ns)) / 1e9;
+                    local = st->prev_local_ns + (st->prev_step_ns > 0 ? st->prev_step_ns : 10 * ACQ_NS_PER_S);
+                    if (st->bad_clock++ == 0)
+                        fprintf(stderr, "file: %s: its time of day steps back by %.0f s, not at midnight: placed %.3g s "
+                                "after the previous snapshot\n", e->path, back_s,
+                                (double)(local - st->prev_local_ns) / 1e9);
+                }
+            }
+            if (st->have_prev && local - st->prev_local_ns <= ACQ_NS_PER_DAY / 2)
+                st->prev_step_ns = local - st->prev_local_ns;
             st->have_prev = true;
             st->prev_local_ns = local;
             st->rec_t0_ns = local - off;
