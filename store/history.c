@@ -131,6 +131,11 @@ static const char *const migrations[] = {
     "  FROM trend JOIN channels ON channels.id = trend.channel_id;"
     "PRAGMA application_id = 1448560723;" /* APPLICATION_ID */
     "PRAGMA user_version = 1;",
+    /* 1 → 2: the condition monitors' learned models (models/monitor.h), newest kept per channel */
+    "CREATE TABLE models(id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, sensor TEXT NOT NULL,"
+    "  channel TEXT NOT NULL, data TEXT NOT NULL);"
+    "CREATE INDEX models_ch ON models(sensor, channel, t_ns);"
+    "PRAGMA user_version = 2;",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -148,6 +153,7 @@ enum {
     Q_DEL_SPECTRA_OLD, Q_DEL_TREND_OLD, Q_DEL_HOURLY_OLD, Q_DEL_DAILY_OLD, Q_DEL_EVENTS_OLD,
     Q_DEL_METRICS_OLD, Q_CHANNELS, Q_DEL_SPECTRA_BEYOND, Q_DEL_WAVES_BEYOND,
     Q_BLOB_CUTOFF, Q_DEL_SPECTRA_UPTO, Q_DEL_WAVES_UPTO, Q_DEL_TREND_OLDEST, Q_DEL_METRICS_OLDEST,
+    Q_MODEL_INS, Q_MODEL_TRIM, Q_MODEL_GET, Q_CNT_MODELS,
     Q_COUNT
 };
 
@@ -183,6 +189,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_WAVE_INS] = "INSERT INTO waveforms(channel_id, t_ns, state, rate_hz, scale, data)"
                    " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
     [Q_EVENT_INS] = "INSERT INTO events(t_ns, asset, kind, detail) VALUES(?1, ?2, ?3, ?4)",
+    [Q_MODEL_INS] = "INSERT INTO models(t_ns, sensor, channel, data) VALUES(?1, ?2, ?3, ?4)",
+    [Q_MODEL_TRIM] = "DELETE FROM models WHERE sensor = ?1 AND channel = ?2 AND id NOT IN"
+                     " (SELECT id FROM models WHERE sensor = ?1 AND channel = ?2 ORDER BY t_ns DESC, id DESC LIMIT ?3)",
+    [Q_MODEL_GET] = "SELECT t_ns, data FROM models WHERE sensor = ?1 AND channel = ?2 ORDER BY t_ns DESC, id DESC LIMIT 1",
+    [Q_CNT_MODELS] = "SELECT count(*) FROM models",
     [Q_METRIC_INS] = "INSERT INTO metrics(t_ns, data) VALUES(?1, ?2)",
     /* CASE, not AND: json_type() raises an error on malformed JSON */
     [Q_JSON_VALID] = "SELECT json_valid(?1), CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END",
@@ -964,6 +975,55 @@ int store_history_event(store_history *h, int64_t t_ns, const char *asset_id, co
     return rc == SQLITE_DONE ? 0 : db_fail(h, rc, "event", err, errlen);
 }
 
+int store_history_model_add(store_history *h, int64_t t_ns, const char *sensor_id, const char *channel,
+                            const char *model_json, char *err, size_t errlen)
+{
+    if (!h)
+        return -EINVAL;
+    if (!sensor_id || !channel || !model_json || strlen(sensor_id) > MAX_ID_LEN || strlen(channel) > MAX_ID_LEN)
+        return invalid(h, err, errlen, "model: sensor, channel and text are required (ids at most 256 bytes)");
+    int rc = json_check(h, model_json, 1, "model", err, errlen);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *s = stmt(h, Q_MODEL_INS);
+    sqlite3_bind_int64(s, 1, t_ns);
+    bind_text(s, 2, sensor_id);
+    bind_text(s, 3, channel);
+    bind_text(s, 4, model_json);
+    rc = run(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(h, rc, "model", err, errlen);
+    s = stmt(h, Q_MODEL_TRIM);
+    bind_text(s, 1, sensor_id);
+    bind_text(s, 2, channel);
+    sqlite3_bind_int(s, 3, STORE_MODELS_PER_CHANNEL);
+    rc = run(s);
+    return rc == SQLITE_DONE ? 0 : db_fail(h, rc, "model", err, errlen);
+}
+
+int store_history_model_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,
+                               char **model_json)
+{
+    if (!h || !sensor_id || !channel || !model_json)
+        return -EINVAL;
+    sqlite3_stmt *s = stmt(h, Q_MODEL_GET);
+    bind_text(s, 1, sensor_id);
+    bind_text(s, 2, channel);
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (t_ns)
+            *t_ns = sqlite3_column_int64(s, 0);
+        const unsigned char *j = sqlite3_column_text(s, 1);
+        *model_json = j ? strdup((const char *)j) : NULL;
+        if (!*model_json)
+            ret = -ENOMEM;
+    } else {
+        ret = rc == SQLITE_DONE ? -ENOENT : errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    sqlite3_reset(s);
+    return ret;
+}
+
 int store_history_metrics(store_history *h, int64_t t_ns, const char *metrics_json, char *err, size_t errlen)
 {
     if (!h)
@@ -1217,6 +1277,7 @@ long long store_history_count(store_history *h, const char *what)
     static const struct { const char *name; int q; } tables[] = {
         {"trend", Q_CNT_TREND}, {"hourly", Q_CNT_HOURLY}, {"daily", Q_CNT_DAILY}, {"spectra", Q_CNT_SPECTRA},
         {"waveforms", Q_CNT_WAVES}, {"events", Q_CNT_EVENTS}, {"metrics", Q_CNT_METRICS},
+        {"models", Q_CNT_MODELS},
     };
     if (!h || !what)
         return -1;

@@ -69,12 +69,21 @@ int store_history_waveform_due(store_history *h, const char *sensor_id, const ch
 int store_history_event(store_history *h, int64_t t_ns, const char *asset_id, const char *kind,
                         const char *detail_json, char *err, size_t errlen);
 int store_history_metrics(store_history *h, int64_t t_ns, const char *metrics_json, char *err, size_t errlen);
+/* The condition monitor's learned model of a channel (models/monitor.h file text, a JSON object),
+ * learned at data time t_ns. The newest STORE_MODELS_PER_CHANNEL are kept per channel, outside
+ * retention (a model is what a channel's alarms rest on). 0 or -errno. */
+#define STORE_MODELS_PER_CHANNEL 10
+int store_history_model_add(store_history *h, int64_t t_ns, const char *sensor_id, const char *channel,
+                            const char *model_json, char *err, size_t errlen);
+/* The newest model of a channel (malloc'd text). 0, -ENOENT when none. */
+int store_history_model_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,
+                               char **model_json);
 /* Retention by data time (now_ns) and the size cap; returns rows deleted or -errno. */
 long store_history_prune(store_history *h, int64_t now_ns, char *err, size_t errlen);
 
 /* For the API and tests. */
 long long store_history_count(store_history *h, const char *what); /* "trend", "hourly", "daily",
-                                                                       "spectra", "waveforms", "events", "metrics"; -1 on error */
+                                                                       "spectra", "waveforms", "events", "metrics", "models"; -1 on error */
 uint64_t store_history_size_bytes(store_history *h);
 /* The newest trend row of a channel: its time and features as a JSON object text (malloc'd). 0,
  * -ENOENT when none. */

@@ -901,9 +901,47 @@ static void test_reopen(void)
     sql_text(dir, "PRAGMA journal_mode", text, sizeof text);
     T_CHECK(strcmp(text, "wal") == 0, "journal_mode %s", text);
     T_CHECK(sql_int(dir, "PRAGMA auto_vacuum") == 2, "auto_vacuum %lld, want 2 (incremental)", sql_int(dir, "PRAGMA auto_vacuum"));
-    T_CHECK(sql_int(dir, "PRAGMA user_version") == 1, "user_version %lld", sql_int(dir, "PRAGMA user_version"));
+    T_CHECK(sql_int(dir, "PRAGMA user_version") == 2, "user_version %lld", sql_int(dir, "PRAGMA user_version"));
     store_history_close(h);
     snap_free(&b);
+}
+
+/* The monitors' models: the newest per channel comes back, only STORE_MODELS_PER_CHANNEL are
+ * kept, a text that is not a JSON object is refused, and a version-1 history (before models) is
+ * migrated on open without losing its rows. */
+static void test_models(void)
+{
+    const char *dir = subdir("models");
+    store_retention r = keep_all();
+    store_history *h = open_or_fail(dir, &r);
+    char err[256], text[64], *got = NULL;
+    int64_t t = 0;
+    T_CHECK(store_history_model_latest(h, "s1", "x", &t, &got) == -ENOENT, "no model yet");
+    for (int i = 0; i < 13; i++) {
+        snprintf(text, sizeof text, "{\"n\":%d}", i);
+        T_CHECK(store_history_model_add(h, (int64_t)i * 1000, "s1", "x", text, err, sizeof err) == 0, "add %d: %s", i, err);
+    }
+    T_CHECK(store_history_model_add(h, 5, "s1", "y", "{\"other\":1}", err, sizeof err) == 0, "other channel: %s", err);
+    T_CHECK(store_history_count(h, "models") == STORE_MODELS_PER_CHANNEL + 1, "kept %lld, want %d + 1",
+            store_history_count(h, "models"), STORE_MODELS_PER_CHANNEL);
+    T_CHECK(store_history_model_latest(h, "s1", "x", &t, &got) == 0 && got && strcmp(got, "{\"n\":12}") == 0 &&
+                t == 12000, "newest: %s at %lld", got ? got : "(null)", (long long)t);
+    free(got);
+    got = NULL;
+    T_CHECK(store_history_model_add(h, 1, "s1", "x", "not json", err, sizeof err) < 0 && strstr(err, "model"),
+            "malformed refused: %s", err);
+    store_history_close(h);
+    /* back to version 1: no models table */
+    sqlite3 *db;
+    T_CHECK(sqlite3_open(db_file(dir), &db) == SQLITE_OK &&
+                sqlite3_exec(db, "DROP TABLE models; PRAGMA user_version = 1;", NULL, NULL, NULL) == SQLITE_OK,
+            "downgrade");
+    sqlite3_close(db);
+    h = open_or_fail(dir, &r);
+    T_CHECK(sql_int(dir, "PRAGMA user_version") == 2, "migrated to %lld", sql_int(dir, "PRAGMA user_version"));
+    T_CHECK(store_history_model_add(h, 1, "s1", "x", "{}", err, sizeof err) == 0 && store_history_count(h, "models") == 1,
+            "models after migration: %s", err);
+    store_history_close(h);
 }
 
 static void test_errors(void)
@@ -1149,6 +1187,7 @@ int main(void)
     T_RUN(test_size_cap_rows);
     T_RUN(test_kill9);
     T_RUN(test_reopen);
+    T_RUN(test_models);
     T_RUN(test_errors);
     T_RUN(test_full_file_system);
     T_RUN(test_throughput);
