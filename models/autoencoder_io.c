@@ -18,6 +18,7 @@
  * touch files. Every field is validated before a model is built; nothing in a file can crash it. */
 #include "models/autoencoder.h"
 #include "models/autoencoder_internal.h"
+#include "models/textfile.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -384,42 +385,10 @@ int models_ae_save(const models_ae *m, const char *path, char *err, size_t errle
         models_ae_set_err(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 5);
-    int rc = 0;
-    if (!tmp) {
-        free(text);
-        models_ae_set_err(err, errlen, "%s: out of memory", path);
-        return -ENOMEM;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        rc = -errno;
-        models_ae_set_err(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    size_t n = strlen(text);
-    bool ok = fwrite(text, 1, n, f) == n && fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        rc = -(e ? e : EIO);
-        models_ae_set_err(err, errlen, "%s: write failed: %s", tmp, strerror(e ? e : EIO));
-        unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = -errno;
-        models_ae_set_err(err, errlen, "%s: rename to %s failed: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(tmp);
+    char msg[512] = "";
+    int rc = models_write_text(path, text, msg, sizeof msg);
+    if (rc < 0)
+        models_ae_set_err(err, errlen, "%s", msg);
     free(text);
     return rc;
 }
@@ -430,29 +399,13 @@ models_ae *models_ae_load(const char *path, const char *expected_schema, char *e
         models_ae_set_err(err, errlen, "autoencoder: no model path");
         return NULL;
     }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        models_ae_set_err(err, errlen, "%s: %s", path, strerror(errno));
+    char msg[512] = "";
+    size_t n = 0;
+    char *buf = models_read_text(path, MODELS_AE_FILE_MAX, &n, msg, sizeof msg);
+    if (!buf) {
+        models_ae_set_err(err, errlen, "%s", msg);
         return NULL;
     }
-    /* sized by seeking, bounded by MODELS_AE_FILE_MAX; a file that grows meanwhile is cut short
-     * and then fails to parse */
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size < 0 || size > (long)MODELS_AE_FILE_MAX || fseek(f, 0, SEEK_SET) != 0) {
-        models_ae_set_err(err, errlen, "%s: %s", path, size < 0 ? "cannot tell its size" : "larger than the 64 MiB a model file may be");
-        fclose(f);
-        return NULL;
-    }
-    char *buf = malloc((size_t)size + 1);
-    size_t n = buf ? fread(buf, 1, (size_t)size, f) : 0;
-    bool rd_err = ferror(f);
-    fclose(f);
-    if (!buf || rd_err) {
-        models_ae_set_err(err, errlen, "%s: %s", path, !buf ? "out of memory" : "read error");
-        free(buf);
-        return NULL;
-    }
-    char msg[256] = "";
     models_ae *m = models_ae_from_json(buf, n, expected_schema, msg, sizeof msg);
     free(buf);
     if (!m)
