@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cli_parse_double(const char *s, double *out)
 {
@@ -39,5 +40,29 @@ int cli_parse_doubles(const char *s, double *out, int n)
             return -EINVAL;
         }
     }
+    return 0;
+}
+
+int cli_parse_duration_h(const char *s, double *hours)
+{
+    if (!s || !*s)
+        return -EINVAL;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno == ERANGE || !isfinite(v) || v <= 0)
+        return -EINVAL;
+    double unit;
+    if (!strcmp(end, "d"))
+        unit = 24;
+    else if (!strcmp(end, "h"))
+        unit = 1;
+    else if (!strcmp(end, "m"))
+        unit = 1.0 / 60;
+    else if (!strcmp(end, "s"))
+        unit = 1.0 / 3600;
+    else
+        return -EINVAL;
+    *hours = v * unit;
     return 0;
 }

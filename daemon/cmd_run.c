@@ -11,17 +11,21 @@
 #include "config.h"
 #include "log.h"
 #include "pipeline.h"
+#include "replay_setup.h"
 #include "version.h"
 #include "web/http.h"
 
 #include <cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 #include <time.h>
 
 static char *api_status(void *ctx) { return vw_pipeline_status_json(ctx); }
@@ -73,6 +77,84 @@ static void block_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
+/* "Maintenance done" requests (`vibewatch maintenance ASSET`): a file DATA_DIR/maintenance/ASSET,
+ * taken (deleted) once the pipeline has it. A request for an asset this config does not have is
+ * logged and removed. */
+static void take_maintenance_requests(running *r)
+{
+    char dir[VW_CFG_MAX_PATH + 32];
+    snprintf(dir, sizeof dir, "%s/maintenance", r->cfg->data_dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[sizeof dir + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (vw_pipeline_maintenance(r->pipe, e->d_name) < 0)
+            vw_log(VW_LOG_WARNING, "run", "maintenance request %s: no asset of that id in this configuration", path);
+        unlink(path);
+    }
+    closedir(d);
+}
+
+int cmd_maintenance(int argc, char **argv)
+{
+    const char *path = NULL, *data_dir = NULL;
+    static const struct option lo[] = {{"config", 1, 0, 'c'}, {"data-dir", 1, 0, 'd'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+        if (opt == 'c')
+            path = optarg;
+        else if (opt == 'd')
+            data_dir = optarg;
+        else if (opt == 'h') {
+            puts("usage: vibewatch maintenance ASSET [-c CONFIG] [--data-dir DIR]\n"
+                 "  Tells the running box that maintenance was done on ASSET (a bearing renewed, a machine\n"
+                 "  realigned): each of its channels learns a new healthy baseline from its next snapshot,\n"
+                 "  and its age counts from then. Taken within a second; kept until the box runs.");
+            return 0;
+        } else {
+            fprintf(stderr, "vibewatch maintenance: unknown option or missing value: %s\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "vibewatch maintenance: give one ASSET id\n");
+        return 2;
+    }
+    const char *asset = argv[optind];
+    char err[768];
+    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "vibewatch maintenance: %s\n", err);
+        return 2;
+    }
+    int rc = 0;
+    if (!vw_config_asset(cfg, asset)) {
+        fprintf(stderr, "vibewatch maintenance: %s has no asset \"%s\"\n", path ? path : "the embedded default", asset);
+        rc = 2;
+    } else {
+        char dir[VW_CFG_MAX_PATH + 32], file[VW_CFG_MAX_PATH + 128];
+        snprintf(dir, sizeof dir, "%s/maintenance", data_dir ? data_dir : cfg->data_dir);
+        snprintf(file, sizeof file, "%s/%s", dir, asset);
+        FILE *f = NULL;
+        if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || !(f = fopen(file, "w"))) {
+            fprintf(stderr, "vibewatch maintenance: %s: %s\n", f ? file : dir, strerror(errno));
+            rc = 1;
+        } else {
+            fclose(f);
+            printf("maintenance on %s requested: the box learns a new baseline from its next snapshot\n", asset);
+        }
+    }
+    vw_config_free(cfg);
+    return rc;
 }
 
 int cmd_run(int argc, char **argv)
@@ -160,6 +242,7 @@ int cmd_run(int argc, char **argv)
             sd_notify(0, "READY=1");
             continue;
         }
+        take_maintenance_requests(&r);
         if (++seconds % 10 == 0) {
             char summary[256], status[300];
             vw_pipeline_summary(r.pipe, summary, sizeof summary);
@@ -178,44 +261,28 @@ int cmd_run(int argc, char **argv)
 
 int cmd_replay(int argc, char **argv)
 {
-    const char *path = NULL, *data_dir = NULL, *bearing = NULL, *geometry = NULL, *orders = NULL;
-    double rpm = 0, shaft_hz = 0, snapshot_s = 1;
+    vw_replay_flags f;
+    vw_replay_flags_init(&f);
     bool json = false;
-    enum { O_DATA = 256, O_JSON, O_RPM, O_HZ, O_BEARING, O_GEOM, O_ORDERS, O_SNAP };
-    static const struct option lo[] = {
-        {"config", 1, 0, 'c'}, {"data-dir", 1, 0, O_DATA}, {"json", 0, 0, O_JSON}, {"rpm", 1, 0, O_RPM},
-        {"shaft-hz", 1, 0, O_HZ}, {"bearing", 1, 0, O_BEARING}, {"geometry", 1, 0, O_GEOM},
-        {"orders", 1, 0, O_ORDERS}, {"snapshot", 1, 0, O_SNAP}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    enum { O_JSON = VW_RF_END };
+    static const struct option lo[] = {VW_REPLAY_OPTIONS, {"json", 0, 0, O_JSON}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int opt;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "c:", lo, NULL)) != -1) {
+        int rc = vw_replay_flag(&f, opt, optarg, "replay");
+        if (rc < 0)
+            return 2;
+        if (rc > 0)
+            continue;
         switch (opt) {
-        case 'c': path = optarg; break;
-        case O_DATA: data_dir = optarg; break;
         case O_JSON: json = true; break;
-        case O_BEARING: bearing = optarg; break;
-        case O_GEOM: geometry = optarg; break;
-        case O_ORDERS: orders = optarg; break;
-        case O_RPM:
-        case O_HZ:
-        case O_SNAP: {
-            double v;
-            if (cli_parse_double(optarg, &v) < 0 || v <= 0) {
-                fprintf(stderr, "vibewatch replay: %s %s: not a positive number\n", argv[optind - 2], optarg);
-                return 2;
-            }
-            if (opt == O_RPM) rpm = v;
-            else if (opt == O_HZ) shaft_hz = v;
-            else snapshot_s = v;
-            break;
-        }
         case 'h':
-            puts("usage: vibewatch replay SOURCE [-c CONFIG] [--data-dir DIR] [--json]\n"
-                 "                        [--rpm RPM | --shaft-hz HZ] [--bearing NAME | --geometry N,D,PD,ANGLE |\n"
-                 "                         --orders BPFO,BPFI,BSF,FTF] [--snapshot SECONDS]\n"
+            puts("usage: vibewatch replay SOURCE [-c CONFIG] [--data-dir DIR] [--json] [flags]\n"
                  "  Runs the appliance's pipeline over recordings in data time, as fast as possible, writes the\n"
-                 "  history, and exits when the source ends. With -c the config's first sensor reads SOURCE.");
+                 "  history, and exits when the source ends. With -c the config's first sensor reads SOURCE.\n"
+                 "  --json prints one line per snapshot and channel, and {\"event\": \"state\", …} at every change.\n"
+                 VW_REPLAY_FLAGS_HELP);
             return 0;
         default:
             fprintf(stderr, "vibewatch replay: unknown option or missing value: %s\n", argv[optind - 1]);
@@ -227,120 +294,10 @@ int cmd_replay(int argc, char **argv)
                         "source URI)\n");
         return 2;
     }
-    if ((rpm > 0) + (shaft_hz > 0) > 1 || (bearing != NULL) + (geometry != NULL) + (orders != NULL) > 1) {
-        fprintf(stderr, "vibewatch replay: give the speed once (--rpm or --shaft-hz) and the bearing once\n");
-        return 2;
-    }
-    const char *src_arg = argv[optind];
-    char uri[1024];
-    if (strchr(src_arg, ':') && (strncmp(src_arg, "file:", 5) == 0 || strncmp(src_arg, "sim:", 4) == 0 ||
-                                 strncmp(src_arg, "iio:", 4) == 0 || strncmp(src_arg, "alsa:", 5) == 0))
-        snprintf(uri, sizeof uri, "%s", src_arg);
-    else
-        snprintf(uri, sizeof uri, "file:%s", src_arg);
     char err[768];
-    vw_config *cfg = NULL;
-    if (path) {
-        if (rpm > 0 || shaft_hz > 0 || bearing || geometry || orders) {
-            fprintf(stderr, "vibewatch replay: the analysis flags apply only without -c (the config says them)\n");
-            return 2;
-        }
-        /* the config's text, its first sensor's source replaced by SOURCE */
-        FILE *fp = fopen(path, "rb");
-        char *text = NULL;
-        long len = -1;
-        if (fp && fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) >= 0 && len <= (1 << 20) && fseek(fp, 0, SEEK_SET) == 0 &&
-            (text = malloc((size_t)len + 1)) && fread(text, 1, (size_t)len, fp) == (size_t)len)
-            text[len] = 0;
-        else {
-            free(text);
-            text = NULL;
-        }
-        if (fp)
-            fclose(fp);
-        if (!text) {
-            cfg = vw_config_load(path, err, sizeof err); /* gives the right message */
-            fprintf(stderr, "vibewatch replay: %s\n", cfg ? "cannot read the config" : err);
-            vw_config_free(cfg);
-            return 2;
-        }
-        cJSON *root = cJSON_Parse(text);
-        cJSON *assets = root ? cJSON_GetObjectItemCaseSensitive(root, "assets") : NULL;
-        cJSON *a0 = cJSON_GetArrayItem(assets, 0);
-        cJSON *s0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a0, "sensors"), 0);
-        if (s0)
-            cJSON_ReplaceItemInObjectCaseSensitive(s0, "source", cJSON_CreateString(uri));
-        if (data_dir && root)
-            cJSON_ReplaceItemInObjectCaseSensitive(root, "data_dir", cJSON_CreateString(data_dir));
-        char *patched = root && s0 ? cJSON_PrintUnformatted(root) : NULL;
-        cfg = vw_config_parse(patched ? patched : text, strlen(patched ? patched : text), err, sizeof err);
-        free(patched);
-        cJSON_Delete(root);
-        free(text);
-        if (!cfg) {
-            fprintf(stderr, "vibewatch replay: %s: %s\n", path, err);
-            return 2;
-        }
-    } else {
-        /* no config: one asset, one sensor reading SOURCE, the analysis flags as in `analyze` */
-        cJSON *root = cJSON_CreateObject();
-        cJSON *box = cJSON_AddObjectToObject(root, "box");
-        cJSON_AddStringToObject(box, "id", "replay");
-        cJSON_AddStringToObject(box, "name", "replay");
-        cJSON_AddStringToObject(root, "data_dir", data_dir ? data_dir : "./vibewatch-data");
-        cJSON *sch = cJSON_AddObjectToObject(root, "schedule");
-        cJSON_AddNumberToObject(sch, "snapshot_s", snapshot_s);
-        cJSON_AddBoolToObject(sch, "continuous", 1);
-        cJSON *web = cJSON_AddObjectToObject(root, "web");
-        cJSON_AddStringToObject(web, "listen", "");
-        cJSON *as = cJSON_CreateObject();
-        cJSON_AddStringToObject(as, "id", "replay");
-        cJSON_AddStringToObject(as, "name", src_arg);
-        cJSON_AddStringToObject(as, "type", "other");
-        if (rpm > 0 || shaft_hz > 0) {
-            cJSON *sp = cJSON_AddObjectToObject(as, "speed");
-            cJSON_AddNumberToObject(sp, "rpm", rpm > 0 ? rpm : shaft_hz * 60);
-        }
-        cJSON *sensor = cJSON_CreateObject();
-        cJSON_AddStringToObject(sensor, "id", "replay");
-        cJSON_AddStringToObject(sensor, "name", src_arg);
-        cJSON_AddStringToObject(sensor, "source", uri);
-        cJSON_AddStringToObject(sensor, "channels", "all"); /* every channel of the recording */
-        if (bearing || geometry || orders) {
-            cJSON *b = cJSON_CreateObject();
-            cJSON_AddStringToObject(b, "id", "b");
-            double g[4];
-            if (bearing)
-                cJSON_AddStringToObject(b, "name", bearing);
-            else if (cli_parse_doubles(geometry ? geometry : orders, g, 4) == 0) {
-                cJSON *x = cJSON_AddObjectToObject(b, geometry ? "geometry" : "orders");
-                static const char *const gk[4] = {"n", "ball_d", "pitch_d", "contact_deg"};
-                static const char *const ok[4] = {"bpfo", "bpfi", "bsf", "ftf"};
-                for (int i = 0; i < 4; i++)
-                    cJSON_AddNumberToObject(x, geometry ? gk[i] : ok[i], g[i]);
-            } else {
-                fprintf(stderr, "vibewatch replay: --%s %s: expected four numbers\n", geometry ? "geometry" : "orders",
-                        geometry ? geometry : orders);
-                cJSON_Delete(root);
-                cJSON_Delete(as);
-                cJSON_Delete(sensor);
-                cJSON_Delete(b);
-                return 2;
-            }
-            cJSON_AddItemToArray(cJSON_AddArrayToObject(as, "bearings"), b);
-            cJSON_AddStringToObject(sensor, "bearing", "b");
-        }
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(as, "sensors"), sensor);
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "assets"), as);
-        char *text = cJSON_PrintUnformatted(root);
-        cJSON_Delete(root);
-        cfg = text ? vw_config_parse(text, strlen(text), err, sizeof err) : NULL;
-        free(text);
-        if (!cfg) {
-            fprintf(stderr, "vibewatch replay: %s\n", err);
-            return 2;
-        }
-    }
+    vw_config *cfg = vw_replay_config(&f, argv[optind], "replay");
+    if (!cfg)
+        return 2;
     sigset_t set;
     block_signals(&set);
     vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL};

@@ -4,7 +4,8 @@
  * Three passes: the syntax (config_syntax.c: line and column of a JSON mistake), cJSON's parse,
  * and the walk over the schema (here for the top level, config_asset.c for assets[]). Keys named
  * "//" or starting with "//" are comments at every level. The reserved sections of later issues
- * (models, outputs, alerts, users) must be objects; their contents are not read yet.
+ * (outputs, alerts, users) must be objects; their contents are not read yet. "models" is read by
+ * config_models.c.
  *
  * Threads: none; every function is reentrant (cJSON's global error pointer is not used). A tree is
  * never changed after loading, so any number of threads may read it. */
@@ -24,7 +25,7 @@ static const char *const retention_keys[] = {"trend_days",          "aggregate_d
                                              "waveform_interval_h", "waveforms_per_channel", "max_mb",
                                              NULL};
 static const char *const web_keys[] = {"listen", NULL};
-static const char *const reserved[] = {"models", "outputs", "alerts", "users", NULL};
+static const char *const reserved[] = {"outputs", "alerts", "users", NULL};
 
 /* The embedded default of `vibewatch run` without -c. The simulated pump's life runs 5760 times
  * faster than its samples (realtime=1 delivers the samples at their true rate): 4 days of its
@@ -91,6 +92,8 @@ void vw_config_free(vw_config *c)
     free(c->box_name);
     free(c->data_dir);
     free(c->listen);
+    free(c->models.failure_feature);
+    free(c->models.prior);
     free(c->source_text);
     free(c);
 }
@@ -180,7 +183,7 @@ static int read_root(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
     if ((rc = vw_cfg_check_keys(x, root, top_keys)) < 0 || (rc = read_box(x, root, c)) < 0 ||
         (rc = vw_cfg_get_text(x, root, "data_dir", false, VW_CFG_PATH, &c->data_dir)) < 0 ||
         (rc = read_schedule(x, root, &c->schedule)) < 0 || (rc = read_retention(x, root, &c->retention)) < 0 ||
-        (rc = read_web(x, root, c)) < 0)
+        (rc = read_web(x, root, c)) < 0 || (rc = vw_cfg_read_models(x, root, &c->models)) < 0)
         return rc;
     for (size_t k = 0; reserved[k]; k++) {
         const cJSON *o;
@@ -202,6 +205,7 @@ static vw_config *config_new(void)
                                       .waveform_interval_h = 24,
                                       .waveforms_per_channel = 100,
                                       .max_mb = 1024};
+    vw_cfg_models_default(&c->models);
     c->data_dir = vw_cfg_strdup("./vibewatch-data");
     c->listen = vw_cfg_strdup("127.0.0.1:8080");
     if (!c->data_dir || !c->listen) {

@@ -54,6 +54,8 @@ typedef struct vw_cfg_sensor {
 } vw_cfg_sensor;
 
 typedef struct vw_cfg_asset {
+    double installed_h;           /* when its bearings were installed (hours since 1970, UTC), NAN: unknown */
+    double load_n;                /* radial load on its bearings in N (for a rating-scaled life prior), NAN: unknown */
     char *id;
     char *name;
     char *type;                   /* "pump", "fan", "motor", "compressor", "gearbox", "other" */
@@ -81,11 +83,30 @@ typedef struct vw_cfg_schedule {
     bool continuous;              /* back-to-back snapshots, ignoring interval_s */
 } vw_cfg_schedule;
 
+/* The "models" section: baselines, anomaly, degradation and RUL (models/monitor.h). */
+typedef struct vw_cfg_models {
+    unsigned baseline_snapshots;  /* default 30 */
+    double baseline_hours;        /* > 0: learn for this span of data time instead */
+    unsigned health_window;       /* default 5 */
+    unsigned onset_k, onset_n;    /* default 3 of 5 */
+    double onset_ratio;           /* and the health indicator at this × its baseline (default 2) */
+    double warn_within_h, alarm_within_h; /* default 336, 168 */
+    double p_warn, p_alarm;       /* default 0.5 */
+    char *failure_feature;        /* a snapshot feature name, or NULL: failure_multiple × threshold */
+    double failure_limit;
+    double failure_multiple;      /* default 10 */
+    char *prior;                  /* a fit-prior file, or NULL */
+    double seed;                  /* default 1 (a whole number) */
+    double stopped_rms_g;         /* default 0.005 */
+    double speed_tolerance;       /* default 0.1 */
+} vw_cfg_models;
+
 typedef struct vw_config {
     char *box_id, *box_name;
     char *data_dir;               /* default "./vibewatch-data" */
     vw_cfg_schedule schedule;
     vw_cfg_retention retention;
+    vw_cfg_models models;
     char *listen;                 /* HTTP address:port (default "127.0.0.1:8080"); "" disables */
     unsigned nassets;
     vw_cfg_asset assets[VW_CFG_MAX_ASSETS];

@@ -22,7 +22,7 @@
 #define DEFAULT_RPM_MIN 600.0  /* 10–100 Hz: the speed search of `vibewatch analyze` */
 #define DEFAULT_RPM_MAX 6000.0
 
-static const char *const asset_keys[] = {"id", "name", "type", "iso", "speed", "bearings", "sensors", NULL};
+static const char *const asset_keys[] = {"id", "name", "type", "iso", "speed", "installed", "load_n", "bearings", "sensors", NULL};
 static const char *const asset_types[] = {"pump", "fan", "motor", "compressor", "gearbox", "other", NULL};
 static const char *const iso_keys[] = {"group", "foundation", NULL};
 static const char *const foundations[] = {"rigid", "flexible", NULL};
@@ -403,7 +403,7 @@ static int read_asset(vw_cfg_ctx *x, const cJSON *e, vw_config *c, unsigned a)
     int type = 0;
     if ((rc = vw_cfg_get_text(x, e, "name", false, VW_CFG_NAME, &as->name)) < 0 ||
         (rc = vw_cfg_get_choice(x, e, "type", true, asset_types, &type)) < 0 || (rc = read_iso(x, e, as)) < 0 ||
-        (rc = read_speed(x, e, as)) < 0)
+        (rc = read_speed(x, e, as)) < 0 || (rc = vw_cfg_read_installed(x, e, &as->installed_h, &as->load_n)) < 0)
         return rc;
     if (!(as->type = vw_cfg_strdup(asset_types[type])) || (!as->name && !(as->name = vw_cfg_strdup(as->id))))
         return vw_cfg_fail(x, NULL, "out of memory");

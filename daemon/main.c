@@ -18,6 +18,8 @@ static void usage(FILE *f)
                "  run [-c CONFIG]     the appliance: acquisition, analysis, history, API (default: a simulated pump)\n"
                "  replay SOURCE       the same pipeline over recordings, as fast as possible\n"
                "  check-config FILE   validate a configuration\n"
+               "  fit-prior -o PRIOR.json RUN...   learn a prior for RUL from recordings of machines that ran to failure\n"
+               "  maintenance ASSET [-c CONFIG]    maintenance done: the running box learns a new baseline for ASSET\n"
                "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
                "  analyze --seconds S SOURCE   capture from a source (iio:, alsa:, file:, sim:) and analyse it\n"
                "  record SOURCE --seconds S -o OUT.wav   capture from a source into a float32 WAV in g\n"
@@ -55,6 +57,10 @@ int main(int argc, char **argv)
         return cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "fit-prior") == 0)
+        return cmd_fit_prior(argc - 1, argv + 1);
+    if (strcmp(cmd, "maintenance") == 0)
+        return cmd_maintenance(argc - 1, argv + 1);
     if (strcmp(cmd, "record") == 0)
         return cmd_record(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)

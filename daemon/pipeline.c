@@ -4,8 +4,12 @@
 #include "acquisition/selfcheck.h"
 #include "acquisition/source.h"
 #include "dsp/dsp.h"
+#include "dsp/feature_vector.h"
+#include "models/monitor.h"
+#include "models/prior.h"
 #include "log.h"
 #include "queue.h"
+#include "snapshot_features.h"
 #include "store/history.h"
 #include "version.h"
 
@@ -22,17 +26,19 @@
 #define QUEUE_ANALYSIS 16
 #define QUEUE_HISTORY 64
 #define WORKERS 2
-#define MAX_ANALYZERS 32 /* per worker: one per (sensor, channel, length) in use */
+#define MAX_ANALYZERS 64 /* per worker: one per (sensor, channel, length) in use (snapshot and sub-frame) */
+#define MAX_SUBFRAMES 32 /* sub-frames analysed per snapshot for the models */
 #define MIN_SNAPSHOT 1024 /* samples: the shortest snapshot the analyzer accepts */
 
-/* The feature vector of one channel and snapshot (this issue's; the models issue versions it). */
-enum {
-    F_ACCEL_RMS, F_ACCEL_PEAK, F_CREST, F_KURTOSIS, F_SKEWNESS, F_VEL_RMS, F_V1X, F_V2X, F_V3X, F_SHAFT_HZ,
-    F_BPFO_DB, F_BPFI_DB, F_BSF_DB, F_FTF_DB, F_BAND_SK, F_ISO_ZONE, F_TEMP_C, NFEAT
-};
-static const char *const feature_names[NFEAT] = {
-    "accel_rms_g", "accel_peak_g", "crest", "kurtosis", "skewness", "velocity_rms_mm_s", "v1x_mm_s", "v2x_mm_s",
-    "v3x_mm_s", "shaft_hz", "bpfo_db", "bpfi_db", "bsf_db", "ftf_db", "band_kurtosis", "iso_zone", "temp_c"};
+const char *const vw_snapshot_feature_names[NFEAT] = {VW_SNAPSHOT_FEATURE_NAMES};
+
+int vw_snapshot_feature_index(const char *name)
+{
+    for (int k = 0; name && k < NFEAT; k++)
+        if (strcmp(name, vw_snapshot_feature_names[k]) == 0)
+            return k;
+    return -1;
+}
 
 /* A snapshot of one sensor (all its channels), from a sensor thread to a worker. */
 typedef struct job {
@@ -53,8 +59,13 @@ typedef struct result {
     unsigned ch;
     int64_t t_ns;
     double feat[NFEAT];
-    char state[32];
+    char state[32];         /* the monitor's: learning, ok, watch, warning, alarm, sensor_fault */
+    char diagnosis[32];     /* the analyzer's fault type ("none", "outer_race", …), "" when not assessed */
     char reason[224];
+    models_monitor_output mo;
+    bool have_mo;
+    bool rebaselined;       /* "maintenance done" started a new baseline with this snapshot */
+    char *model_json;       /* a model learned with this snapshot, to keep in the history */
     float *spectrum, *envelope, *wave;
     size_t sbins, ebins, wlen;
     double sdf, edf, rate;
@@ -80,14 +91,29 @@ typedef struct latest {
     int64_t t_ns;
     double feat[NFEAT];
     char state[32];
+    char diagnosis[32];
     char reason[224];
+    models_monitor_output mo;
+    bool have_mo;
     bool have;
 } latest;
+
+/* The condition monitor of one channel; used only by the worker its sensor is routed to. */
+typedef struct monitor_slot {
+    models_monitor *m;
+    unsigned maint_seen;    /* the asset's maintenance generation it has acted on */
+} monitor_slot;
+
+typedef struct worker_rt {
+    vw_pipeline *p;
+    int index;
+} worker_rt;
 
 struct vw_pipeline {
     const vw_config *cfg;
     vw_pipeline_opts opts;
-    vw_queue *analysis, *history;
+    vw_queue *analysis[WORKERS], *history; /* a sensor's snapshots all go to one worker: in order */
+    worker_rt wrt[WORKERS];
     pthread_t workers[WORKERS], sink;
     int nworkers;
     bool sink_started;
@@ -99,6 +125,10 @@ struct vw_pipeline {
     uint64_t stored, store_errors;
     store_history *store;
     int64_t started_ns;
+    monitor_slot *mon;      /* [sensor index][channel] */
+    models_prior *prior;    /* the models' prior, NULL without */
+    int fail_feat;          /* the failure feature's index, -1: the anomaly-based limit */
+    _Atomic unsigned maint_gen[VW_CFG_MAX_ASSETS];
 };
 
 static int64_t mono_ns(void)
@@ -132,6 +162,7 @@ static void result_free(result *r)
         free(r->spectrum);
         free(r->envelope);
         free(r->wave);
+        free(r->model_json);
         free(r);
     }
 }
@@ -168,7 +199,8 @@ static int64_t next_due_after(const vw_pipeline *p, int64_t t0_ns)
 static void submit(sensor_rt *s, job *j)
 {
     vw_pipeline *p = s->p;
-    int rc = p->opts.replay ? vw_queue_push(p->analysis, j) : vw_queue_try_push(p->analysis, j);
+    vw_queue *q = p->analysis[(s - p->sensors) % WORKERS];
+    int rc = p->opts.replay ? vw_queue_push(q, j) : vw_queue_try_push(q, j);
     pthread_mutex_lock(&p->lock);
     if (rc == 0)
         s->snapshots++;
@@ -327,15 +359,16 @@ typedef struct analyzer_slot {
     dsp_analyzer *a;
 } analyzer_slot;
 
-static dsp_analyzer *analyzer_for(vw_pipeline *p, analyzer_slot *slots, int *nslots, const job *j, unsigned ch)
+static dsp_analyzer *analyzer_for(vw_pipeline *p, analyzer_slot *slots, int *nslots, const job *j, unsigned ch,
+                                  size_t n)
 {
     for (int i = 0; i < *nslots; i++)
-        if (slots[i].sensor == j->sensor && slots[i].ch == ch && slots[i].n == j->n && slots[i].rate == j->rate_hz)
+        if (slots[i].sensor == j->sensor && slots[i].ch == ch && slots[i].n == n && slots[i].rate == j->rate_hz)
             return slots[i].a;
     const sensor_rt *s = &p->sensors[j->sensor];
     const vw_cfg_asset *as = &p->cfg->assets[s->asset];
     const vw_cfg_sensor *sc = &as->sensors[s->sensor];
-    dsp_analyzer_config c = {.fs_hz = j->rate_hz, .nsamples = j->n, .shaft_hz = as->rpm / 60,
+    dsp_analyzer_config c = {.fs_hz = j->rate_hz, .nsamples = n, .shaft_hz = as->rpm / 60,
                              .speed_min_hz = as->rpm_min / 60, .speed_max_hz = as->rpm_max / 60};
     if (sc->bearing >= 0) {
         c.has_bearing = true;
@@ -354,7 +387,7 @@ static dsp_analyzer *analyzer_for(vw_pipeline *p, analyzer_slot *slots, int *nsl
         k = MAX_ANALYZERS - 1;
         dsp_analyzer_free(slots[k].a);
     }
-    slots[k] = (analyzer_slot){j->sensor, ch, j->n, j->rate_hz, a};
+    slots[k] = (analyzer_slot){j->sensor, ch, n, j->rate_hz, a};
     return a;
 }
 
@@ -366,12 +399,73 @@ static float *copy_floats(const float *x, size_t n)
     return y;
 }
 
+/* The models' view of one snapshot: the feature vector (vw-features-1) of the whole snapshot and
+ * of its sub-frames — pieces of length max(MIN_SNAPSHOT, n/8) with 50 % overlap, analysed alone
+ * — so that even a baseline of a few sparse snapshots holds dozens of vectors. */
+static size_t subframe_vectors(vw_pipeline *p, analyzer_slot *slots, int *nslots, const job *j, unsigned c,
+                               double *out)
+{
+    size_t len = j->n / 8 > MIN_SNAPSHOT ? j->n / 8 : MIN_SNAPSHOT, hop = len / 2, k = 0;
+    if (len > j->n)
+        return 0;
+    dsp_analyzer *a = analyzer_for(p, slots, nslots, j, c, len);
+    if (!a)
+        return 0;
+    for (size_t off = 0; off + len <= j->n && k < MAX_SUBFRAMES; off += hop) {
+        dsp_result dr;
+        dsp_spectra sp;
+        if (dsp_analyze(a, j->x + (size_t)c * j->n + off, &dr) < 0)
+            continue;
+        dsp_analyzer_spectra(a, &sp);
+        if (dsp_features_compute(&dr, &sp, j->temp_c, out + k * DSP_FEATURES_MAX) == 0)
+            k++;
+    }
+    return k;
+}
+
+/* Runs the channel's monitor on one analysed snapshot (its features in r->feat). */
+static void monitor_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, const job *j, unsigned c,
+                        const double *fvec, result *r)
+{
+    monitor_slot *ms = &p->mon[j->sensor * VW_CFG_MAX_CHANNELS + (int)c];
+    if (!ms->m)
+        return;
+    double t_h = (double)j->t0_ns / 3.6e12;
+    unsigned gen = atomic_load(&p->maint_gen[j->asset]);
+    if (gen != ms->maint_seen) { /* "maintenance done": a new baseline from this snapshot on */
+        ms->maint_seen = gen;
+        models_monitor_rebaseline(ms->m, t_h);
+        r->rebaselined = true;
+    }
+    double sub[MAX_SUBFRAMES * DSP_FEATURES_MAX];
+    models_monitor_input in = {
+        .t_h = t_h,
+        .features = fvec,
+        .subframes = sub,
+        .nsub = strcmp(r->state, "sensor_fault") == 0 ? 0 : subframe_vectors(p, slots, nslots, j, c, sub),
+        .shaft_hz = r->feat[F_SHAFT_HZ],
+        .failure_value = p->fail_feat >= 0 ? r->feat[p->fail_feat] : NAN,
+        .sensor_fault = strcmp(r->state, "sensor_fault") == 0,
+        .iso_zone_d = r->feat[F_ISO_ZONE] == 4,
+    };
+    if (models_monitor_update(ms->m, &in, &r->mo) < 0) {
+        vw_log(VW_LOG_WARNING, "models", "sensor %s: a snapshot at or before the previous one was not assessed",
+               sensor_cfg(p, &p->sensors[j->sensor])->id);
+        return;
+    }
+    r->have_mo = true;
+    if (r->mo.trained)
+        r->model_json = models_monitor_to_json(ms->m);
+    if (r->mo.message[0])
+        vw_log(VW_LOG_WARNING, "models", "sensor %s: %s", sensor_cfg(p, &p->sensors[j->sensor])->id, r->mo.message);
+}
+
 static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *j)
 {
     const sensor_rt *s = &p->sensors[j->sensor];
     const vw_cfg_asset *as = &p->cfg->assets[s->asset];
     for (unsigned c = 0; c < j->nch; c++) {
-        dsp_analyzer *a = analyzer_for(p, slots, nslots, j, c);
+        dsp_analyzer *a = analyzer_for(p, slots, nslots, j, c, j->n);
         result *r = a ? calloc(1, sizeof *r) : NULL;
         if (!r)
             continue;
@@ -391,9 +485,12 @@ static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *
             snprintf(r->state, sizeof r->state, "sensor_fault");
             if (rc < 0)
                 snprintf(r->reason, sizeof r->reason, "non-finite samples");
-        } else {
-            snprintf(r->state, sizeof r->state, "%s", dr.has_faults ? dsp_diagnosis_name(dr.diagnosis) : "not_assessed");
+        } else if (dr.has_faults) {
+            snprintf(r->diagnosis, sizeof r->diagnosis, "%s", dsp_diagnosis_name(dr.diagnosis));
         }
+        double fvec[DSP_FEATURES_MAX];
+        for (int k = 0; k < DSP_FEATURES_MAX; k++)
+            fvec[k] = NAN;
         if (rc == 0) {
             r->feat[F_ACCEL_RMS] = dr.stats.rms;
             r->feat[F_ACCEL_PEAK] = dr.stats.peak;
@@ -411,6 +508,7 @@ static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *
             r->feat[F_ISO_ZONE] = zone >= 'A' && zone <= 'D' ? zone - 'A' + 1 : NAN;
             dsp_spectra sp;
             dsp_analyzer_spectra(a, &sp);
+            dsp_features_compute(&dr, &sp, j->temp_c, fvec);
             r->spectrum = copy_floats(sp.accel_amp_g, sp.accel_bins);
             r->sbins = r->spectrum ? sp.accel_bins : 0;
             r->sdf = sp.accel_df_hz;
@@ -419,6 +517,11 @@ static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *
             r->edf = sp.env_df_hz;
         }
         r->feat[F_TEMP_C] = j->temp_c;
+        monitor_job(p, slots, nslots, j, c, fvec, r);
+        if (r->have_mo)
+            snprintf(r->state, sizeof r->state, "%s", models_state_name(r->mo.state));
+        else if (!r->state[0])
+            snprintf(r->state, sizeof r->state, "not_assessed");
         r->wave = copy_floats(x, j->n);
         r->wlen = r->wave ? j->n : 0;
         r->rate = j->rate_hz;
@@ -433,11 +536,12 @@ static void analyse_job(vw_pipeline *p, analyzer_slot *slots, int *nslots, job *
 
 static void *worker_main(void *arg)
 {
-    vw_pipeline *p = arg;
+    worker_rt *w = arg;
+    vw_pipeline *p = w->p;
     analyzer_slot slots[MAX_ANALYZERS];
     int nslots = 0;
     job *j;
-    while ((j = vw_queue_pop(p->analysis))) {
+    while ((j = vw_queue_pop(p->analysis[w->index]))) {
         analyse_job(p, slots, &nslots, j);
         job_free(j);
     }
@@ -464,8 +568,74 @@ static cJSON *features_json(const double *feat)
     cJSON *o = cJSON_CreateObject();
     for (int k = 0; k < NFEAT; k++)
         if (isfinite(feat[k]))
-            cJSON_AddNumberToObject(o, feature_names[k], round(feat[k] * 1e6) / 1e6);
+            cJSON_AddNumberToObject(o, vw_snapshot_feature_names[k], round(feat[k] * 1e6) / 1e6);
     return o;
+}
+
+/* A number rounded to 6 significant digits; NAN and ±INFINITY (beyond the horizon) as null. */
+static void add_num(cJSON *o, const char *key, double v)
+{
+    if (isfinite(v)) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.6g", v);
+        cJSON_AddNumberToObject(o, key, strtod(buf, NULL));
+    } else {
+        cJSON_AddNullToObject(o, key);
+    }
+}
+
+/* The monitor's fields of a replay line and of the API. */
+static void monitor_json(cJSON *o, const models_monitor_output *mo)
+{
+    if (mo->state == MODELS_ST_LEARNING)
+        add_num(o, "progress", mo->progress);
+    if (mo->skipped)
+        cJSON_AddStringToObject(o, "skipped", mo->skipped);
+    if (mo->cause)
+        cJSON_AddStringToObject(o, "cause", mo->cause);
+    add_num(o, "anomaly", mo->anomaly);
+    add_num(o, "threshold", mo->threshold);
+    add_num(o, "health", mo->health);
+    add_num(o, "rul_h", mo->rul_h);
+    add_num(o, "rul_lo_h", mo->rul_lo_h);
+    add_num(o, "rul_hi_h", mo->rul_hi_h);
+    cJSON_AddStringToObject(o, "rul_basis", models_rul_basis_name(mo->basis));
+    add_num(o, "p_fail_7d", mo->p_fail_7d);
+    add_num(o, "p_fail_14d", mo->p_fail_14d);
+    if (mo->onset) {
+        char t[40];
+        iso8601((int64_t)llround(mo->onset_h * 3.6e12), t, sizeof t);
+        cJSON_AddStringToObject(o, "onset", t);
+    }
+    if (isfinite(mo->hi))
+        add_num(o, "hi", mo->hi);
+    if (isfinite(mo->hi_limit))
+        add_num(o, "hi_limit", mo->hi_limit);
+}
+
+/* {"event": kind, "t", "asset", "sensor", "channel", …} lines of a replay. */
+static void print_event_line(vw_pipeline *p, const result *r, const char *axis, const char *kind, const char *from,
+                             const char *to)
+{
+    const sensor_rt *s = &p->sensors[r->sensor];
+    const vw_cfg_asset *as = &p->cfg->assets[s->asset];
+    char t[40];
+    iso8601(r->t_ns, t, sizeof t);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "event", kind);
+    cJSON_AddStringToObject(o, "t", t);
+    cJSON_AddStringToObject(o, "asset", as->id);
+    cJSON_AddStringToObject(o, "sensor", as->sensors[s->sensor].id);
+    cJSON_AddStringToObject(o, "channel", axis);
+    if (from)
+        cJSON_AddStringToObject(o, "from", from);
+    if (to)
+        cJSON_AddStringToObject(o, "to", to);
+    char *line = cJSON_PrintUnformatted(o);
+    if (line)
+        fprintf(p->opts.json_out, "%s\n", line);
+    free(line);
+    cJSON_Delete(o);
 }
 
 static void print_json_line(vw_pipeline *p, const result *r, const char *axis)
@@ -482,6 +652,10 @@ static void print_json_line(vw_pipeline *p, const result *r, const char *axis)
     cJSON_AddStringToObject(o, "state", r->state);
     if (r->reason[0])
         cJSON_AddStringToObject(o, "reason", r->reason);
+    if (r->diagnosis[0])
+        cJSON_AddStringToObject(o, "diagnosis", r->diagnosis);
+    if (r->have_mo)
+        monitor_json(o, &r->mo);
     cJSON_AddItemToObject(o, "features", features_json(r->feat));
     char *line = cJSON_PrintUnformatted(o);
     if (line) {
@@ -515,9 +689,15 @@ static char *box_metrics_json(vw_pipeline *p)
     pthread_mutex_unlock(&p->lock);
     cJSON_AddNumberToObject(o, "snapshots_dropped", (double)dropped);
     cJSON_AddNumberToObject(o, "gaps", (double)gaps);
-    cJSON_AddNumberToObject(o, "queue_analysis", (double)vw_queue_depth(p->analysis));
+    size_t depth = 0;
+    uint64_t drops = vw_queue_drops(p->history);
+    for (int w = 0; w < WORKERS; w++) {
+        depth += vw_queue_depth(p->analysis[w]);
+        drops += vw_queue_drops(p->analysis[w]);
+    }
+    cJSON_AddNumberToObject(o, "queue_analysis", (double)depth);
     cJSON_AddNumberToObject(o, "queue_history", (double)vw_queue_depth(p->history));
-    cJSON_AddNumberToObject(o, "queue_drops", (double)(vw_queue_drops(p->analysis) + vw_queue_drops(p->history)));
+    cJSON_AddNumberToObject(o, "queue_drops", (double)drops);
     struct timespec cpu;
     if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu) == 0)
         cJSON_AddNumberToObject(o, "cpu_s", (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
@@ -537,6 +717,30 @@ static char *box_metrics_json(vw_pipeline *p)
     return s;
 }
 
+/* The history keeps the monitor's numbers beside the features, so they trend and aggregate too. */
+enum { M_ANOMALY, M_THRESHOLD, M_HEALTH, M_HI, M_RUL, M_RUL_LO, M_RUL_HI, M_P7, M_P14, NMON };
+#define NSTORED (NFEAT + NMON)
+static const char *const stored_names[NSTORED] = {
+    VW_SNAPSHOT_FEATURE_NAMES, "anomaly", "threshold", "health", "hi", "rul_h", "rul_lo_h", "rul_hi_h", "p_fail_7d", "p_fail_14d"};
+
+static void stored_monitor_values(const result *r, double *v)
+{
+    for (int k = 0; k < NMON; k++)
+        v[k] = NAN;
+    if (!r->have_mo)
+        return;
+    const models_monitor_output *m = &r->mo;
+    v[M_ANOMALY] = m->anomaly;
+    v[M_THRESHOLD] = m->threshold;
+    v[M_HEALTH] = m->health;
+    v[M_HI] = m->hi;
+    v[M_RUL] = isfinite(m->rul_h) ? m->rul_h : NAN; /* beyond the horizon is not a number to average */
+    v[M_RUL_LO] = isfinite(m->rul_lo_h) ? m->rul_lo_h : NAN;
+    v[M_RUL_HI] = isfinite(m->rul_hi_h) ? m->rul_hi_h : NAN;
+    v[M_P7] = m->p_fail_7d;
+    v[M_P14] = m->p_fail_14d;
+}
+
 static void *sink_main(void *arg)
 {
     vw_pipeline *p = arg;
@@ -552,14 +756,30 @@ static void *sink_main(void *arg)
         const char *axis = axis_of(p, r, axis_buf, sizeof axis_buf);
         latest *l = latest_of(p, r->sensor, r->ch);
         pthread_mutex_lock(&p->lock);
-        bool changed = l->have && strcmp(l->state, r->state) != 0;
+        char from[32];
+        snprintf(from, sizeof from, "%s", r->have_mo ? models_state_name(r->mo.previous) : l->state);
+        bool changed = r->have_mo ? r->mo.changed : l->have && strcmp(l->state, r->state) != 0;
         pthread_mutex_unlock(&p->lock);
-        if (p->opts.json_out)
+        if (p->opts.json_out) {
+            if (r->rebaselined)
+                print_event_line(p, r, axis, "maintenance", NULL, NULL);
             print_json_line(p, r, axis);
+            if (changed)
+                print_event_line(p, r, axis, "state", from, r->state);
+            fflush(p->opts.json_out);
+        }
+        if (p->opts.on_record) {
+            vw_pipeline_record rec = {.asset = as->id, .sensor = sc->id, .channel = axis, .t_ns = r->t_ns,
+                                      .features = r->feat, .monitor = r->have_mo ? &r->mo : NULL};
+            p->opts.on_record(p->opts.ctx, &rec);
+        }
         if (p->store) {
+            double stored_feat[NSTORED];
+            memcpy(stored_feat, r->feat, sizeof r->feat);
+            stored_monitor_values(r, stored_feat + NFEAT);
             store_snapshot ss = {
                 .t_ns = r->t_ns, .asset_id = as->id, .sensor_id = sc->id, .channel = axis, .state = r->state,
-                .nfeatures = NFEAT, .feature_names = feature_names, .features = r->feat,
+                .nfeatures = NSTORED, .feature_names = stored_names, .features = stored_feat,
                 .spectrum = r->spectrum, .spectrum_bins = r->sbins, .spectrum_df_hz = r->sdf,
                 .envelope = r->envelope, .envelope_bins = r->ebins, .envelope_df_hz = r->edf,
             };
@@ -583,11 +803,20 @@ static void *sink_main(void *arg)
                 pthread_mutex_lock(&p->lock);
                 p->stored++;
                 pthread_mutex_unlock(&p->lock);
+                if (r->model_json &&
+                    store_history_model_add(p->store, r->t_ns, sc->id, axis, r->model_json, err, sizeof err) < 0)
+                    vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, err);
+                if (r->rebaselined) {
+                    char detail[256];
+                    snprintf(detail, sizeof detail, "{\"sensor\":\"%s\",\"channel\":\"%s\",\"action\":\"new baseline\"}",
+                             sc->id, axis);
+                    store_history_event(p->store, r->t_ns, as->id, "maintenance", detail, err, sizeof err);
+                }
                 if (changed) {
                     cJSON *d = cJSON_CreateObject();
                     cJSON_AddStringToObject(d, "sensor", sc->id);
                     cJSON_AddStringToObject(d, "channel", axis);
-                    cJSON_AddStringToObject(d, "from", l->state);
+                    cJSON_AddStringToObject(d, "from", from);
                     cJSON_AddStringToObject(d, "to", r->state);
                     char *detail = cJSON_PrintUnformatted(d);
                     if (detail)
@@ -619,7 +848,11 @@ static void *sink_main(void *arg)
         l->t_ns = r->t_ns;
         memcpy(l->feat, r->feat, sizeof l->feat);
         snprintf(l->state, sizeof l->state, "%s", r->state);
+        snprintf(l->diagnosis, sizeof l->diagnosis, "%s", r->diagnosis);
         snprintf(l->reason, sizeof l->reason, "%s", r->reason);
+        l->have_mo = r->have_mo;
+        if (r->have_mo)
+            l->mo = r->mo;
         pthread_mutex_unlock(&p->lock);
         result_free(r);
     }
@@ -627,6 +860,81 @@ static void *sink_main(void *arg)
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
+
+/* A monitor per channel, its settings from the config's "models" section; a model kept in the
+ * history is restored (a restart does not relearn), one built for other features is refused and
+ * relearned. */
+static int start_monitors(vw_pipeline *p, char *err, size_t errlen)
+{
+    const vw_cfg_models *mc = &p->cfg->models;
+    p->fail_feat = mc->failure_feature ? vw_snapshot_feature_index(mc->failure_feature) : -1;
+    if (mc->prior) {
+        p->prior = malloc(sizeof *p->prior);
+        char e[512];
+        if (!p->prior || models_prior_load(mc->prior, p->prior, e, sizeof e) < 0) {
+            snprintf(err, errlen, "models.prior: %s", p->prior ? e : "out of memory");
+            return -EINVAL;
+        }
+        const char *want = mc->failure_feature ? mc->failure_feature : "";
+        double want_limit = mc->failure_feature ? mc->failure_limit : mc->failure_multiple;
+        if (strcmp(p->prior->feature, want) != 0 || fabs(p->prior->limit - want_limit) > 1e-9 * want_limit) {
+            snprintf(err, errlen, "models.prior: %s was fitted for failure at %s %s %g, this box's failure is %s %s %g",
+                     mc->prior, p->prior->feature[0] ? p->prior->feature : "anomaly", p->prior->feature[0] ? "=" : "×",
+                     p->prior->limit, want[0] ? want : "anomaly", want[0] ? "=" : "×", want_limit);
+            return -EINVAL;
+        }
+    }
+    for (int i = 0; i < p->nsensors; i++) {
+        const sensor_rt *rt = &p->sensors[i];
+        const vw_cfg_asset *as = &p->cfg->assets[rt->asset];
+        const vw_cfg_sensor *sc = &as->sensors[rt->sensor];
+        for (unsigned c = 0; c < rt->nch; c++) {
+            models_monitor_cfg mcfg;
+            models_monitor_cfg_default(&mcfg);
+            mcfg.baseline_snapshots = mc->baseline_snapshots;
+            mcfg.baseline_hours = mc->baseline_hours;
+            mcfg.seed = (uint64_t)mc->seed;
+            mcfg.health_window = mc->health_window;
+            mcfg.onset_k = mc->onset_k;
+            mcfg.onset_n = mc->onset_n;
+            mcfg.warn_within_h = mc->warn_within_h;
+            mcfg.alarm_within_h = mc->alarm_within_h;
+            mcfg.p_warn = mc->p_warn;
+            mcfg.p_alarm = mc->p_alarm;
+            mcfg.have_failure_feature = p->fail_feat >= 0;
+            mcfg.failure_limit = mc->failure_limit;
+            mcfg.failure_multiple = mc->failure_multiple;
+            mcfg.speed_tolerance = mc->speed_tolerance;
+            mcfg.stopped_rms_g = mc->stopped_rms_g;
+            mcfg.installed_h = as->installed_h;
+            mcfg.rpm = as->rpm > 0 ? as->rpm : NAN;
+            mcfg.load_n = as->load_n;
+            mcfg.onset_ratio = mc->onset_ratio;
+            mcfg.prior = p->prior;
+            char e[256];
+            monitor_slot *ms = &p->mon[i * VW_CFG_MAX_CHANNELS + (int)c];
+            ms->m = models_monitor_create(&mcfg, e, sizeof e);
+            if (!ms->m) {
+                snprintf(err, errlen, "models: %s", e);
+                return -EINVAL;
+            }
+            if (!p->store)
+                continue;
+            char axis[16], *text = NULL;
+            result probe = {.sensor = i, .ch = c};
+            const char *ax = axis_of(p, &probe, axis, sizeof axis);
+            if (store_history_model_latest(p->store, sc->id, ax, NULL, &text) == 0) {
+                if (models_monitor_restore(ms->m, text, strlen(text), e, sizeof e) == 0)
+                    vw_log(VW_LOG_INFO, "models", "sensor %s channel %s: the baseline model in the history is in use", sc->id, ax);
+                else
+                    vw_log(VW_LOG_WARNING, "models", "sensor %s channel %s: the stored model is not used (%s): learning a new baseline",
+                           sc->id, ax, e);
+            }
+            free(text);
+        }
+    }
+    return 0;
+}
 
 vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, char *err, size_t errlen)
 {
@@ -648,9 +956,12 @@ vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, 
             snprintf(rt->state, sizeof rt->state, "starting");
         }
     p->latest = calloc((size_t)(p->nsensors ? p->nsensors : 1) * VW_CFG_MAX_CHANNELS, sizeof *p->latest);
-    p->analysis = vw_queue_new(QUEUE_ANALYSIS);
+    bool queues = true;
+    for (int w = 0; w < WORKERS; w++)
+        queues = (p->analysis[w] = vw_queue_new(QUEUE_ANALYSIS)) != NULL && queues;
     p->history = vw_queue_new(QUEUE_HISTORY);
-    if (!p->latest || !p->analysis || !p->history) {
+    p->mon = calloc((size_t)(p->nsensors ? p->nsensors : 1) * VW_CFG_MAX_CHANNELS, sizeof *p->mon);
+    if (!p->latest || !queues || !p->history || !p->mon) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -688,9 +999,13 @@ vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, 
                 goto fail;
             }
     }
-    for (int w = 0; w < WORKERS; w++)
-        if (pthread_create(&p->workers[w], NULL, worker_main, p) == 0)
+    if (start_monitors(p, err, errlen) < 0)
+        goto fail;
+    for (int w = 0; w < WORKERS; w++) {
+        p->wrt[w] = (worker_rt){p, w};
+        if (pthread_create(&p->workers[p->nworkers], NULL, worker_main, &p->wrt[w]) == 0)
             p->nworkers++;
+    }
     p->sink_started = pthread_create(&p->sink, NULL, sink_main, p) == 0;
     for (int i = 0; i < p->nsensors; i++)
         p->sensors[i].started = pthread_create(&p->sensors[i].thread, NULL, sensor_main, &p->sensors[i]) == 0;
@@ -719,8 +1034,9 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
         if (p->sensors[i].started)
             pthread_join(p->sensors[i].thread, NULL);
     /* the snapshots in hand are analysed and stored before the threads go */
-    if (p->analysis)
-        vw_queue_close(p->analysis);
+    for (int w = 0; w < WORKERS; w++)
+        if (p->analysis[w])
+            vw_queue_close(p->analysis[w]);
     for (int w = 0; w < p->nworkers; w++)
         pthread_join(p->workers[w], NULL);
     if (p->history)
@@ -728,15 +1044,22 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
     if (p->sink_started)
         pthread_join(p->sink, NULL);
     job *j;
-    while (p->analysis && (j = vw_queue_pop(p->analysis)))
-        job_free(j);
+    for (int w = 0; w < WORKERS; w++)
+        while (p->analysis[w] && (j = vw_queue_pop(p->analysis[w])))
+            job_free(j);
     result *r;
     while (p->history && (r = vw_queue_pop(p->history)))
         result_free(r);
     for (int i = 0; i < p->nsensors; i++)
         acq_close(p->sensors[i].src);
     store_history_close(p->store);
-    vw_queue_free(p->analysis);
+    for (int w = 0; w < WORKERS; w++)
+        vw_queue_free(p->analysis[w]);
+    if (p->mon)
+        for (int i = 0; i < p->nsensors * VW_CFG_MAX_CHANNELS; i++)
+            models_monitor_free(p->mon[i].m);
+    free(p->mon);
+    free(p->prior);
     vw_queue_free(p->history);
     uint64_t stored = p->stored;
     free(p->latest);
@@ -790,7 +1113,11 @@ char *vw_pipeline_status_json(vw_pipeline *p)
     uint64_t stored = p->stored, store_errors = p->store_errors;
     pthread_mutex_unlock(&p->lock);
     cJSON *qs = cJSON_AddArrayToObject(o, "queues");
-    cJSON_AddItemToArray(qs, queue_json("analysis", p->analysis));
+    for (int w = 0; w < WORKERS; w++) {
+        char name[32];
+        snprintf(name, sizeof name, "analysis.%d", w);
+        cJSON_AddItemToArray(qs, queue_json(name, p->analysis[w]));
+    }
     cJSON_AddItemToArray(qs, queue_json("history", p->history));
     cJSON *h = cJSON_AddObjectToObject(o, "history");
     cJSON_AddNumberToObject(h, "stored", (double)stored);
@@ -845,6 +1172,10 @@ char *vw_pipeline_assets_json(vw_pipeline *p)
                     cJSON_AddStringToObject(co, "state", l->state);
                     if (l->reason[0])
                         cJSON_AddStringToObject(co, "reason", l->reason);
+                    if (l->diagnosis[0])
+                        cJSON_AddStringToObject(co, "diagnosis", l->diagnosis);
+                    if (l->have_mo)
+                        monitor_json(co, &l->mo);
                     cJSON_AddItemToObject(co, "features", features_json(l->feat));
                 } else {
                     cJSON_AddStringToObject(co, "state", "no_data_yet");
@@ -875,4 +1206,16 @@ void vw_pipeline_summary(vw_pipeline *p, char *buf, size_t len)
     pthread_mutex_unlock(&p->lock);
     snprintf(buf, len, "%d of %d sensors running; %llu snapshots, %llu stored, %llu dropped", running, p->nsensors,
              (unsigned long long)snaps, (unsigned long long)stored, (unsigned long long)dropped);
+}
+
+int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id)
+{
+    for (unsigned a = 0; a < p->cfg->nassets; a++)
+        if (strcmp(p->cfg->assets[a].id, asset_id) == 0) {
+            atomic_fetch_add(&p->maint_gen[a], 1);
+            vw_log(VW_LOG_NOTICE, "models", "asset %s: maintenance done: every channel learns a new baseline from its next snapshot",
+                   asset_id);
+            return 0;
+        }
+    return -ENOENT;
 }

@@ -20,10 +20,21 @@
 
 #include "config.h"
 
+/* One channel's snapshot as the sink sees it (for `fit-prior` and tests): valid during the call. */
+typedef struct models_monitor_output models_monitor_output;
+typedef struct vw_pipeline_record {
+    const char *asset, *sensor, *channel;
+    int64_t t_ns;
+    const double *features;              /* the snapshot features (daemon/snapshot_features.h) */
+    const models_monitor_output *monitor; /* NULL when the channel has no monitor */
+} vw_pipeline_record;
+
 typedef struct vw_pipeline_opts {
     bool replay;           /* lossless, finite, exits when done */
     FILE *json_out;        /* replay --json: one line per snapshot and channel; NULL: none */
     bool no_history;       /* do not write the history (tests, dry runs) */
+    void (*on_record)(void *ctx, const vw_pipeline_record *r); /* called by the sink thread, in order */
+    void *ctx;
 } vw_pipeline_opts;
 
 typedef struct vw_pipeline vw_pipeline;
@@ -38,6 +49,10 @@ bool vw_pipeline_sources_done(vw_pipeline *p);
 /* Stops (if not yet), drains the queues, joins every thread, closes the history; frees p. Returns
  * the number of snapshots stored. */
 uint64_t vw_pipeline_finish(vw_pipeline *p);
+
+/* "Maintenance done" on an asset: each of its channels starts a new baseline with its next
+ * snapshot (a "maintenance" event in the history). 0, or -ENOENT for an unknown asset id. */
+int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id);
 
 /* For the HTTP API (thread-safe; malloc'd JSON text). */
 char *vw_pipeline_status_json(vw_pipeline *p);

@@ -39,8 +39,9 @@ d=json.loads(sys.stdin.read())
 assert d['asset']=='replay' and d['sensor']=='replay', d
 assert d['t'].endswith('Z') and len(d['t'])==24, d['t']
 f=d['features']; assert abs(f['shaft_hz']-29.95)<0.01 and f['accel_rms_g']>0, f
-assert d['state']=='outer_race', d['state']
-" 2>"$T/j.err" && ok "replay --json: t in ISO 8601, asset, sensor, features; the outer race found" \
+assert d['diagnosis']=='outer_race', d.get('diagnosis')
+assert d['state']=='learning' and abs(d['progress']-1/30)<1e-6, (d['state'], d.get('progress'))
+" 2>"$T/j.err" && ok "replay --json: t in ISO 8601, asset, sensor, features; the outer race found; learning 1/30" \
     || bad "replay --json line: $first ($(cat "$T/j.err"))"
 sp=$(count "$T/r1/history.sqlite3" spectra); mt=$(count "$T/r1/history.sqlite3" metrics)
 [ "$mt" -ge 1 ] && ok "replay recorded the box's own metrics ($mt row)" || bad "metrics rows: $mt"
@@ -64,7 +65,7 @@ fi
 out=$("$VW_BIN" replay "sim:pump?fault=outer_race&onset_days=10&failure_days=40&start_days=30&speedup=600&t0=2024-01-01T00:00:00Z" \
       --rpm 2970 --bearing "Timken 6309" --data-dir "$T/r3" --json 2>"$T/r3.err" & p=$!; sleep 4; kill -INT $p; wait $p)
 rows=$(count "$T/r3/history.sqlite3" trend)
-lines=$(printf '%s\n' "$out" | grep -c '^{')
+lines=$(printf '%s\n' "$out" | grep -c '^{"t"')
 [ "$rows" -gt 0 ] && [ "$rows" -eq "$lines" ] && ok "replay of sim: until SIGINT, then stops cleanly: $rows snapshots, every one stored" \
     || bad "replay sim: $rows rows vs $lines JSON lines: $(tail -2 "$T/r3.err")"
 
