@@ -9,6 +9,7 @@
 
 #include "dsp/feature_vector.h"
 #include "models/autoencoder.h"
+#include "models/numeric.h"
 
 #include <cJSON.h>
 #include <errno.h>
@@ -173,10 +174,9 @@ models_monitor *models_monitor_create(const models_monitor_cfg *cfg, char *err, 
         m->have_prior = true;
     }
     m->cfg.prior = NULL;
-    m->vec = malloc(m->cfg.max_vectors * NF * sizeof *m->vec);
     m->base_fail = malloc(MAX_BASE_SNAPS * sizeof *m->base_fail);
     m->base_shaft = malloc(MAX_BASE_SNAPS * sizeof *m->base_shaft);
-    if (!m->vec || !m->base_fail || !m->base_shaft) {
+    if (!m->base_fail || !m->base_shaft) {
         models_monitor_free(m);
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -358,6 +358,8 @@ static int train(models_monitor *m, char *msg, size_t msglen)
     m->model_from_h = m->learn_from_h;
     m->model_to_h = m->learn_to_h;
     m->learning = false;
+    free(m->vec); /* the baseline's vectors are not needed until the next baseline */
+    m->vec = NULL;
     reset_monitoring(m);
     return 0;
 }
@@ -410,19 +412,13 @@ static double combined_cdf(const combined *c, double tau)
     return 1 - (1 - ft) * (1 - fl);
 }
 
+static double combined_cdf_of(const void *c, double tau) { return combined_cdf(c, tau); }
+
 static double combined_quantile(const combined *c, double q, double horizon)
 {
     if (combined_cdf(c, horizon) < q)
         return INFINITY;
-    double lo = 0, hi = horizon;
-    for (int i = 0; i < 100 && hi - lo > 1e-9 * fmax(1, hi); i++) {
-        double mid = 0.5 * (lo + hi);
-        if (combined_cdf(c, mid) < q)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return 0.5 * (lo + hi);
+    return models_bisect(combined_cdf_of, c, q, 0, horizon, 1e-9);
 }
 
 static void estimate_rul(models_monitor *m, double t_h, models_monitor_output *o)
@@ -543,6 +539,11 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
     else if (isfinite(ref) && isfinite(in->shaft_hz) && fabs(in->shaft_hz - ref) > m->cfg.speed_tolerance * ref)
         o->skipped = "off_speed";
 
+    if (m->learning && !m->vec && !(m->vec = malloc(m->cfg.max_vectors * NF * sizeof *m->vec))) {
+        snprintf(o->message, sizeof o->message, "out of memory for the baseline's vectors");
+        set_state(m, MODELS_ST_LEARNING, o);
+        return 0;
+    }
     if (m->learning) {
         if (!o->skipped) {
             for (size_t i = 0; i < in->nsub && m->nvec < m->cfg.max_vectors; i++, m->nvec++)
@@ -649,13 +650,6 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
 
 /* ---- the model file ---- */
 
-static void add_num_or_null(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
 
 char *models_monitor_to_json(const models_monitor *m)
 {
@@ -673,10 +667,10 @@ char *models_monitor_to_json(const models_monitor *m)
     cJSON *b = cJSON_AddObjectToObject(root, "baseline");
     cJSON_AddNumberToObject(b, "snapshots", (double)m->model_snaps);
     cJSON_AddNumberToObject(b, "vectors", (double)m->model_vectors);
-    add_num_or_null(b, "from_h", m->model_from_h);
-    add_num_or_null(b, "to_h", m->model_to_h);
-    add_num_or_null(b, "failure_ref", m->failure_ref);
-    add_num_or_null(b, "shaft_hz_ref", m->shaft_ref);
+    models_json_number(b, "from_h", m->model_from_h);
+    models_json_number(b, "to_h", m->model_to_h);
+    models_json_number(b, "failure_ref", m->failure_ref);
+    models_json_number(b, "shaft_hz_ref", m->shaft_ref);
     cJSON_AddItemToObject(root, "autoencoder", aej);
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);

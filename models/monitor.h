@@ -25,9 +25,10 @@
  *
  * Anomaly and onset. anomaly = median sub-frame reconstruction error; threshold = the
  * autoencoder's (a margin over a high quantile of held-back baseline scores); health = the
- * median of the last cfg.health_window anomaly scores. Onset of degradation: at least onset_k of
- * the last onset_n assessed snapshots above the threshold. Onset is kept until the rule has been
- * false for 4 × onset_n snapshots in a row (a transient), or a new baseline.
+ * median of the last cfg.health_window anomaly scores; "anomalous" = at least onset_k of the last
+ * onset_n assessed snapshots above the threshold. Onset of degradation: anomalous and the health
+ * indicator HI (below) at onset_ratio × its baseline reference. Onset is kept until both have
+ * been false for 4 × onset_n snapshots in a row (a transient), or a new baseline.
  *
  * RUL. The health indicator HI for life is relative to the baseline: the configured failure
  * feature (median of the last health_window values) over its baseline median, with the limit
@@ -35,9 +36,11 @@
  * After onset, the exponential degradation model (models/degradation.h; t in hours since onset,
  * its prior from cfg.prior when given) takes every HI; once its growth rate is significant
  * (one-sided 95 %) with at least trend_min_points samples, the RUL is the crossing time of its
- * trend with the limit (basis "trend"). Otherwise, with a prior: the remaining time of the
- * prior's degradation phase given the time since onset, or before onset the remaining life given
- * the bearing's age (basis "prior"). Otherwise no number (basis "null").
+ * trend with the limit (basis "trend"); with a prior, the trend's crossing and the prior's life
+ * are competing ends, F = 1 − (1 − F_trend)(1 − F_life), since the trend cannot see an abrupt end
+ * coming that past runs showed. Otherwise, with a prior: the remaining life given the bearing's
+ * age (basis "prior"; the life rating-scaled to cfg.rpm and cfg.load_n when the prior allows).
+ * Otherwise no number (basis "null").
  *
  * States: learning; ok; watch (anomalous or onset, no alarming trend); warning (trend and
  * P(failure within warn_within_h) ≥ p_warn); alarm (trend and P(failure within alarm_within_h) ≥

@@ -9,6 +9,7 @@
  *     "life_rated": { … }                                (each absent when unknown),
  *     "runs": [ { "name", "rpm", "load_n", "life_h", "onset_h", "theta", "beta", "sigma2", "points" } … ] } */
 #include "models/prior.h"
+#include "models/numeric.h"
 #include "models/textfile.h"
 
 #include <cJSON.h>
@@ -69,18 +70,12 @@ static double std_cdf(double z, double dof)
     return z >= 0 ? 1 - tail : tail;
 }
 
+static double std_cdf_of(const void *dof, double z) { return std_cdf(z, *(const double *)dof); }
+
 /* Its inverse for p in (0, 1), by bisection (a handful of calls per snapshot). */
 static double std_ppf(double p, double dof)
 {
-    double lo = -1e3, hi = 1e3;
-    for (int i = 0; i < 200 && hi - lo > 1e-12 * fmax(1, fabs(lo)); i++) {
-        double mid = 0.5 * (lo + hi);
-        if (std_cdf(mid, dof) < p)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return 0.5 * (lo + hi);
+    return models_bisect(std_cdf_of, &dof, p, -1e3, 1e3, 1e-12);
 }
 
 double models_lognormal_cdf(const models_lognormal *d, double x_h)
@@ -171,21 +166,14 @@ int models_lognormal_fit(const double *x_h, size_t n, double sigma_floor, models
 
 /* ---- the file ---- */
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(o, k, v);
-    else
-        cJSON_AddNullToObject(o, k);
-}
 
 static void add_lognormal(cJSON *root, const char *k, const models_lognormal *d)
 {
     if (!isfinite(d->mu))
         return;
     cJSON *o = cJSON_AddObjectToObject(root, k);
-    add_num(o, "mu", d->mu);
-    add_num(o, "sigma", d->sigma);
+    models_json_number(o, "mu", d->mu);
+    models_json_number(o, "sigma", d->sigma);
     cJSON_AddNumberToObject(o, "n", (double)d->n);
     cJSON_AddNumberToObject(o, "dof", d->dof);
 }
@@ -199,16 +187,16 @@ char *models_prior_to_json(const models_prior *p)
     cJSON_AddNumberToObject(root, "version", MODELS_PRIOR_VERSION);
     cJSON *f = cJSON_AddObjectToObject(root, "failure");
     cJSON_AddStringToObject(f, "feature", p->feature);
-    add_num(f, "limit", p->limit);
+    models_json_number(f, "limit", p->limit);
     if (p->have_deg) {
         cJSON *d = cJSON_AddObjectToObject(root, "degradation");
-        add_num(d, "mu_theta", p->deg.mu_theta);
-        add_num(d, "mu_beta", p->deg.mu_beta);
-        add_num(d, "var_theta", p->deg.var_theta);
-        add_num(d, "var_beta", p->deg.var_beta);
-        add_num(d, "cov_theta_beta", p->deg.cov_theta_beta);
-        add_num(d, "sigma2", p->deg.sigma2);
-        add_num(d, "phi", p->deg.phi);
+        models_json_number(d, "mu_theta", p->deg.mu_theta);
+        models_json_number(d, "mu_beta", p->deg.mu_beta);
+        models_json_number(d, "var_theta", p->deg.var_theta);
+        models_json_number(d, "var_beta", p->deg.var_beta);
+        models_json_number(d, "cov_theta_beta", p->deg.cov_theta_beta);
+        models_json_number(d, "sigma2", p->deg.sigma2);
+        models_json_number(d, "phi", p->deg.phi);
     }
     add_lognormal(root, "life_h", &p->life_h);
     add_lognormal(root, "degradation_h", &p->degradation_h);
@@ -218,13 +206,13 @@ char *models_prior_to_json(const models_prior *p)
         const models_prior_run *r = &p->runs[i];
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", r->name);
-        add_num(o, "rpm", r->rpm);
-        add_num(o, "load_n", r->load_n);
-        add_num(o, "life_h", r->life_h);
-        add_num(o, "onset_h", r->onset_h);
-        add_num(o, "theta", r->theta);
-        add_num(o, "beta", r->beta);
-        add_num(o, "sigma2", r->sigma2);
+        models_json_number(o, "rpm", r->rpm);
+        models_json_number(o, "load_n", r->load_n);
+        models_json_number(o, "life_h", r->life_h);
+        models_json_number(o, "onset_h", r->onset_h);
+        models_json_number(o, "theta", r->theta);
+        models_json_number(o, "beta", r->beta);
+        models_json_number(o, "sigma2", r->sigma2);
         cJSON_AddNumberToObject(o, "points", (double)r->points);
         cJSON_AddItemToArray(runs, o);
     }
