@@ -45,7 +45,7 @@
 
 typedef struct sim_src {
     acq_sim_machine *m;
-    double rate_hz, speedup, start_days;
+    double rate_hz, speedup, start_days, end_days; /* end_days 0: endless */
     int64_t t0_ns;
     uint64_t done;  /* samples per channel delivered */
     size_t frame;   /* samples per channel per frame */
@@ -103,7 +103,7 @@ static int sim_open(acq_source *s, const char *target, acq_query *q, acq_info *i
     c.failure_days = 40;
     c.rate_hz = SIM_DEFAULT_RATE_HZ;
     c.nchan = 1;
-    double speedup = 1, channels = 1, rpm = 0, frame = 0, start_days = 0, realtime = 0;
+    double speedup = 1, channels = 1, rpm = 0, frame = 0, start_days = 0, end_days = 0, realtime = 0;
     int rc, rate_given = 0;
 
     const char *v = acq_query_get(q, "seed");
@@ -129,6 +129,7 @@ static int sim_open(acq_source *s, const char *target, acq_query *q, acq_info *i
         (rc = acq_query_double(q, "rpm", 60, 60000, &rpm, err, errlen)) < 0 ||
         (rc = acq_query_double(q, "frame", 1, SIM_MAX_FRAME, &frame, err, errlen)) < 0 ||
         (rc = acq_query_double(q, "start_days", 0, 1e5, &start_days, err, errlen)) < 0 ||
+        (rc = acq_query_double(q, "end_days", 0, 1e5, &end_days, err, errlen)) < 0 ||
         (rc = acq_query_double(q, "realtime", 0, 1, &realtime, err, errlen)) < 0)
         return rc;
     if (channels != floor(channels) || frame != floor(frame) || (realtime != 0 && realtime != 1)) {
@@ -189,6 +190,7 @@ static int sim_open(acq_source *s, const char *target, acq_query *q, acq_info *i
     st->rate_hz = c.rate_hz;
     st->speedup = speedup;
     st->start_days = start_days;
+    st->end_days = end_days;
     st->t0_ns = t0_ns;
     st->frame = frame > 0 ? (size_t)frame : (size_t)fmax(1, round(c.rate_hz / 10));
     st->realtime = realtime == 1;
@@ -198,7 +200,7 @@ static int sim_open(acq_source *s, const char *target, acq_query *q, acq_info *i
     info->rate_requested_hz = rate_given ? c.rate_hz : 0;
     info->nchan = c.nchan;
     info->has_temp = true;
-    info->finite = false;
+    info->finite = end_days > 0;
     info->dc_coupled = false;
     static const char *const names[] = {"accel_x", "accel_y", "accel_z"};
     for (unsigned ch = 0; ch < c.nchan; ch++) {
@@ -245,6 +247,8 @@ static int sim_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
         return -EOVERFLOW;
     }
     double age_days = st->start_days + (double)(mt / 86400.0L);
+    if (st->end_days > 0 && age_days >= st->end_days)
+        return ACQ_END;
     int rc = acq_sim_machine_generate(st->m, age_days, f->samples, n);
     if (rc < 0) {
         snprintf(err, errlen, "simulation failed at machine age %.3f d", age_days);
@@ -261,6 +265,6 @@ static int sim_read(acq_source *s, acq_frame *f, char *err, size_t errlen)
     return 0;
 }
 
-static const char *const sim_keys[] = {"seed", "fault", "onset_days", "failure_days", "speedup", "rate", "channels", "rpm", "bearing", "t0", "frame", "start_days", "realtime", NULL};
+static const char *const sim_keys[] = {"seed", "fault", "onset_days", "failure_days", "speedup", "rate", "channels", "rpm", "bearing", "t0", "frame", "start_days", "end_days", "realtime", NULL};
 
 const acq_source_ops acq_src_sim = {.keys = sim_keys, .scheme = "sim", .open = sim_open, .read = sim_read, .close = sim_close};

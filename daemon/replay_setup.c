@@ -2,6 +2,7 @@
 #include "replay_setup.h"
 
 #include "cli.h"
+#include "snapshot_features.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -31,6 +32,15 @@ int vw_replay_flag(vw_replay_flags *f, int opt, const char *arg, const char *cmd
             fprintf(stderr, "vibewatch %s: --failure %s: expected FEATURE=LIMIT, e.g. accel_peak_g=20\n", cmd, arg);
             return -1;
         }
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - arg < 63 ? eq - arg : 63), arg);
+        if (vw_snapshot_feature_index(name) < 0) {
+            fprintf(stderr, "vibewatch %s: --failure %s: \"%s\" is not a feature; one of:", cmd, arg, name);
+            for (int k = 0; k < NFEAT; k++)
+                fprintf(stderr, " %s", vw_snapshot_feature_names[k]);
+            fputc('\n', stderr);
+            return -1;
+        }
         f->failure = arg;
         f->any_models = true;
         return 1;
@@ -53,7 +63,10 @@ int vw_replay_flag(vw_replay_flags *f, int opt, const char *arg, const char *cmd
     case VW_RF_LOAD:
         if (cli_parse_double(arg, &v) < 0 || (opt == VW_RF_SEED ? v < 0 : v <= 0) ||
             ((opt == VW_RF_BASELINE || opt == VW_RF_SEED) && v != (double)(long long)v)) {
-            fprintf(stderr, "vibewatch %s: %s: not a %s number\n", cmd, arg,
+            static const char *const names[] = {"rpm", "shaft-hz", "snapshot", "baseline-snapshots", "seed", "load"};
+            int k = opt == VW_RF_RPM ? 0 : opt == VW_RF_HZ ? 1 : opt == VW_RF_SNAP ? 2 : opt == VW_RF_BASELINE ? 3
+                    : opt == VW_RF_SEED ? 4 : 5;
+            fprintf(stderr, "vibewatch %s: --%s %s: not a %s number\n", cmd, names[k], arg,
                     opt == VW_RF_SEED ? "whole non-negative" : opt == VW_RF_BASELINE ? "whole positive" : "positive");
             return -1;
         }
