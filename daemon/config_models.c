@@ -150,17 +150,22 @@ int vw_cfg_read_installed(vw_cfg_ctx *x, const cJSON *a, double *installed_h, do
     const cJSON *v = vw_cfg_member(a, "installed");
     if (!v)
         return 0;
-    const char *desc = "a UTC date \"YYYY-MM-DD\" or date and time \"YYYY-MM-DDTHH:MM:SSZ\", not in the future "
-                       "of 2200";
+    const char *desc = "a real UTC date \"YYYY-MM-DD\" or date and time \"YYYY-MM-DDTHH:MM:SSZ\" in the years "
+                       "1970–2200";
     if (!cJSON_IsString(v))
         return vw_cfg_fail_value(x, "installed", desc, v);
     struct tm tm = {0};
     const char *s = v->valuestring, *end = strptime(s, "%Y-%m-%d", &tm);
     if (end && *end == 'T')
         end = strptime(end, "T%H:%M:%SZ", &tm);
-    if (!end || *end || tm.tm_year < 0 || tm.tm_year > 300)
+    if (!end || *end || tm.tm_year < 70 || tm.tm_year > 300 || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
         return vw_cfg_fail_value(x, "installed", desc, v);
+    struct tm back, want = tm;
     time_t t = timegm(&tm);
+    /* strptime takes day 31 for any month: a date timegm rolls over (2024-02-30) is not real */
+    if (!gmtime_r(&t, &back) || back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
+        back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour || back.tm_min != want.tm_min)
+        return vw_cfg_fail_value(x, "installed", desc, v);
     *installed_h = (double)t / 3600.0;
     return 0;
 }

@@ -66,7 +66,10 @@ static double std_cdf(double z, double dof)
         return z > 0 ? 1 : 0;
     if (!(dof > 0))
         return 0.5 * erfc(-z / sqrt(2.0));
-    double tail = 0.5 * ibeta(dof / 2, 0.5, dof / (dof + z * z)); /* P(Z > |z|) */
+    /* P(Z > |z|) = I_x(dof/2, 1/2) / 2 with x = dof/(dof+z²); near the median x rounds to 1,
+     * so there the complement I_{1−x}(1/2, dof/2) is taken with 1 − x = z²/(dof+z²) exact */
+    double tail = z * z < dof ? 0.5 * (1 - ibeta(0.5, dof / 2, z * z / (dof + z * z)))
+                              : 0.5 * ibeta(dof / 2, 0.5, dof / (dof + z * z));
     return z >= 0 ? 1 - tail : tail;
 }
 

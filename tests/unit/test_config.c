@@ -1,14 +1,18 @@
 /* Tests of daemon/config.h: the defaults a minimal file gets, the shipped examples and the embedded
  * default, a table of bad configurations with the message each must produce (path and problem),
  * JSON syntax errors with their line and column, UTF-8 names kept byte for byte and invalid UTF-8
- * refused, the limits, and the file loader (size cap, missing file, byte-order mark). Run from the
- * repository root (tests/run.sh does), where deploy/ is. */
+ * refused, the limits, the file loader (size cap, missing file, byte-order mark), the "models"
+ * section (defaults, values, errors by path) and an asset's installation date and load. Run from
+ * the repository root (tests/run.sh does), where deploy/ is. */
 #include "daemon/config.h"
+#include "daemon/snapshot_features.h"
 #include "testlib.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BOX "\"box\":{\"id\":\"b1\"}"
 #define SENSOR "{\"id\":\"s1\",\"source\":\"sim:pump\"}"
@@ -353,6 +357,50 @@ static const struct bad {
     {CONFIG("", "{\"id\":\"p1\",\"type\":\"pump\",\"sensors\":[\"sim:pump\"]}"), "assets[0].sensors[0]: must be an object"},
     {CONFIG("", "{\"id\":\"p1\",\"type\":\"pump\",\"sensors\":[{\"id\":\"s1\",\"source\":\"sim:pump\",\"bearing\":\"de\"}]}"),
      "assets[0].sensors[0].bearing: no bearing \"de\" in assets[0].bearings"},
+    /* the models section */
+    {CONFIG(",\"models\":{\"baseline\":{\"snapshots\":20,\"hours\":48}}", ASSET_WITH("")),
+     "models.baseline: give \"snapshots\" or \"hours\", not both"},
+    {CONFIG(",\"models\":{\"baseline\":{\"snapshots\":2}}", ASSET_WITH("")),
+     "models.baseline.snapshots: must be a whole number from 3 to 1000000, not 2"},
+    {CONFIG(",\"models\":{\"onset\":{\"k\":5,\"n\":4}}", ASSET_WITH("")),
+     "models.onset.k: must be at most n (4): k of the last n snapshots above the threshold"},
+    {CONFIG(",\"models\":{\"onset\":{\"k\":6}}", ASSET_WITH("")), "models.onset.k: must be at most n (5)"},
+    {CONFIG(",\"models\":{\"onset\":{\"ratio\":0.5}}", ASSET_WITH("")),
+     "models.onset.ratio: must be a number from 1 to 1000, not 0.5"},
+    {CONFIG(",\"models\":{\"warn_within\":\"14\"}", ASSET_WITH("")),
+     "models.warn_within: must be a duration with its unit, such as \"14d\", \"6h\" or \"30m\" (at most 10 years), "
+     "not \"14\""},
+    {CONFIG(",\"models\":{\"warn_within\":\"-3d\"}", ASSET_WITH("")),
+     "models.warn_within: must be a duration with its unit, such as \"14d\", \"6h\" or \"30m\" (at most 10 years), "
+     "not \"-3d\""},
+    {CONFIG(",\"models\":{\"warn_within\":336}", ASSET_WITH("")), "models.warn_within: must be a duration with its unit"},
+    {CONFIG(",\"models\":{\"alarm_within\":\"0h\"}", ASSET_WITH("")), "models.alarm_within: must be a duration"},
+    {CONFIG(",\"models\":{\"warn_within\":\"2d\",\"alarm_within\":\"3d\"}", ASSET_WITH("")),
+     "models.alarm_within: the alarm horizon (72 h) must not be longer than the warning horizon (warn_within, 48 h)"},
+    {CONFIG(",\"models\":{\"alarm_within\":\"400h\"}", ASSET_WITH("")),
+     "models.alarm_within: the alarm horizon (400 h) must not be longer than the warning horizon (warn_within, 336 h)"},
+    {CONFIG(",\"models\":{\"failure\":{\"feature\":\"nonsense\",\"limit\":3}}", ASSET_WITH("")),
+     "models.failure.feature: must be one of the features (accel_rms_g, accel_peak_g, "},
+    {CONFIG(",\"models\":{\"failure\":{\"feature\":\"velocity_rms_mm_s\",\"limit\":11.2,\"multiple\":10}}", ASSET_WITH("")),
+     "models.failure: give \"feature\" with \"limit\", or \"multiple\", not both"},
+    {CONFIG(",\"models\":{\"failure\":{\"limit\":11.2}}", ASSET_WITH("")),
+     "models.failure.limit: needs \"feature\" (the feature the limit is for)"},
+    {CONFIG(",\"models\":{\"failure\":{\"feature\":\"velocity_rms_mm_s\"}}", ASSET_WITH("")),
+     "models.failure.limit: missing"},
+    {CONFIG(",\"models\":{\"failure\":{\"multiple\":1}}", ASSET_WITH("")),
+     "models.failure.multiple: must be a number from 1.01 to 1000000, not 1"},
+    {CONFIG(",\"models\":{\"foo\":1}", ASSET_WITH("")), "models.foo: unknown key"},
+    {CONFIG(",\"models\":{\"onset\":{\"m\":3}}", ASSET_WITH("")), "models.onset.m: unknown key"},
+    {CONFIG(",\"models\":{\"seed\":1.5}", ASSET_WITH("")), "models.seed: must be a whole number"},
+    {CONFIG(",\"models\":{\"prior\":\"\"}", ASSET_WITH("")), "models.prior: must not be empty"},
+    /* an asset's installation date and load */
+    {CONFIG("", ASSET_WITH(",\"installed\":\"2024-13-01\"")),
+     "assets[0].installed: must be a real UTC date \"YYYY-MM-DD\" or date and time \"YYYY-MM-DDTHH:MM:SSZ\""},
+    {CONFIG("", ASSET_WITH(",\"installed\":\"2024-03-01T12:00\"")), "assets[0].installed: must be a real UTC date"},
+    {CONFIG("", ASSET_WITH(",\"installed\":\"2024-03-01 junk\"")), "assets[0].installed: must be a real UTC date"},
+    {CONFIG("", ASSET_WITH(",\"installed\":20240301")), "assets[0].installed: must be a real UTC date"},
+    {CONFIG("", ASSET_WITH(",\"load_n\":-5")), "assets[0].load_n: must be a number from 1 to 100000000, not -5"},
+    {CONFIG("", ASSET_WITH(",\"load_n\":\"4 kN\"")), "assets[0].load_n: must be a number"},
     /* the document itself */
     {"[]", "top level: must be a JSON object { … }, not an array"},
     {"\"text\"", "top level: must be a JSON object { … }, not \"text\""},
@@ -390,6 +438,170 @@ static void test_bad_configs(void)
         vw_config_free(c);
         T_CHECK(strstr(err, bad_configs[i].want) != NULL, "row %zu: got '%s', want '%s'", i, err, bad_configs[i].want);
         T_CHECK(message_is_clean(err), "row %zu: message with raw bytes", i);
+    }
+}
+
+static void test_models_defaults(void)
+{
+    static const char *const docs[] = {MINIMAL, CONFIG(",\"models\":{}", ASSET_WITH(""))};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        char err[512];
+        vw_config *c = parse(docs[i], err, sizeof err);
+        T_CHECK(c != NULL, "doc %zu refused: %s", i, err);
+        if (!c)
+            continue;
+        const vw_cfg_models *m = &c->models;
+        T_CHECK(m->baseline_snapshots == 30 && m->baseline_hours == 0, "baseline %u snapshots, %g h",
+                m->baseline_snapshots, m->baseline_hours);
+        T_CHECK(m->health_window == 5, "health_window %u", m->health_window);
+        T_CHECK(m->onset_k == 3 && m->onset_n == 5, "onset %u of %u", m->onset_k, m->onset_n);
+        T_NEAR(m->onset_ratio, 2, 0, "onset ratio");
+        T_NEAR(m->warn_within_h, 336, 0, "warn_within_h");
+        T_NEAR(m->alarm_within_h, 168, 0, "alarm_within_h");
+        T_NEAR(m->p_warn, 0.5, 0, "p_warn");
+        T_NEAR(m->p_alarm, 0.5, 0, "p_alarm");
+        T_NEAR(m->failure_multiple, 10, 0, "failure_multiple");
+        T_CHECK(m->failure_feature == NULL, "failure_feature %s", m->failure_feature);
+        T_CHECK(m->prior == NULL, "prior %s", m->prior);
+        T_NEAR(m->seed, 1, 0, "seed");
+        T_NEAR(m->stopped_rms_g, 0.005, 0, "stopped_rms_g");
+        T_NEAR(m->speed_tolerance, 0.1, 0, "speed_tolerance");
+        T_CHECK(isnan(c->assets[0].installed_h) && isnan(c->assets[0].load_n), "installed and load unknown");
+        vw_config_free(c);
+    }
+}
+
+static void test_models_values(void)
+{
+    const char *json = CONFIG(",\"models\":{\"baseline\":{\"hours\":48},\"onset\":{\"k\":2,\"n\":4,\"ratio\":1.5},"
+                              "\"warn_within\":\"10d\",\"alarm_within\":\"36h\","
+                              "\"failure\":{\"feature\":\"velocity_rms_mm_s\",\"limit\":11.2},"
+                              "\"prior\":\"/x/p.json\",\"seed\":7}",
+                              ASSET_WITH(""));
+    char err[512];
+    vw_config *c = parse(json, err, sizeof err);
+    T_CHECK(c != NULL, "refused: %s", err);
+    if (c) {
+        const vw_cfg_models *m = &c->models;
+        T_NEAR(m->baseline_hours, 48, 0, "baseline hours");
+        T_CHECK(m->baseline_snapshots == 30, "baseline_snapshots left at its default: %u", m->baseline_snapshots);
+        T_CHECK(m->onset_k == 2 && m->onset_n == 4, "onset %u of %u", m->onset_k, m->onset_n);
+        T_NEAR(m->onset_ratio, 1.5, 0, "onset ratio");
+        T_NEAR(m->warn_within_h, 240, 0, "warn_within 10d");
+        T_NEAR(m->alarm_within_h, 36, 0, "alarm_within 36h");
+        T_CHECK(m->failure_feature && strcmp(m->failure_feature, "velocity_rms_mm_s") == 0, "failure feature %s",
+                m->failure_feature ? m->failure_feature : "(null)");
+        T_NEAR(m->failure_limit, 11.2, 0, "failure limit");
+        T_CHECK(m->prior && strcmp(m->prior, "/x/p.json") == 0, "prior %s", m->prior ? m->prior : "(null)");
+        T_NEAR(m->seed, 7, 0, "seed");
+        T_NEAR(m->p_warn, 0.5, 0, "p_warn untouched");
+    }
+    vw_config_free(c);
+
+    /* the other keys, the anomaly criterion, minutes and seconds, a snapshot count */
+    json = CONFIG(",\"models\":{\"baseline\":{\"snapshots\":12},\"health_window\":9,\"warn_within\":\"30m\","
+                  "\"alarm_within\":\"90s\",\"p_warn\":0.2,\"p_alarm\":0.8,\"failure\":{\"multiple\":4.5},"
+                  "\"stopped_rms_g\":0.02,\"speed_tolerance\":0.3,\"// note\":\"ignored\"}",
+                  ASSET_WITH(""));
+    c = parse(json, err, sizeof err);
+    T_CHECK(c != NULL, "refused: %s", err);
+    if (c) {
+        const vw_cfg_models *m = &c->models;
+        T_CHECK(m->baseline_snapshots == 12 && m->baseline_hours == 0, "baseline snapshots");
+        T_CHECK(m->health_window == 9, "health_window");
+        T_NEAR(m->warn_within_h, 0.5, 1e-15, "warn_within 30m");
+        T_NEAR(m->alarm_within_h, 90.0 / 3600, 1e-15, "alarm_within 90s");
+        T_NEAR(m->p_warn, 0.2, 0, "p_warn");
+        T_NEAR(m->p_alarm, 0.8, 0, "p_alarm");
+        T_CHECK(m->failure_feature == NULL, "no failure feature");
+        T_NEAR(m->failure_multiple, 4.5, 0, "failure multiple");
+        T_NEAR(m->stopped_rms_g, 0.02, 0, "stopped_rms_g");
+        T_NEAR(m->speed_tolerance, 0.3, 0, "speed_tolerance");
+    }
+    vw_config_free(c);
+
+    /* alarm and warning horizons may be equal */
+    c = parse(CONFIG(",\"models\":{\"warn_within\":\"7d\",\"alarm_within\":\"168h\"}", ASSET_WITH("")), err,
+              sizeof err);
+    T_CHECK(c != NULL, "equal horizons refused: %s", err);
+    vw_config_free(c);
+}
+
+/* The message for an unknown failure feature lists every feature a failure may be defined on. */
+static void test_models_feature_list(void)
+{
+    char err[1024] = "";
+    vw_config *c = parse(CONFIG(",\"models\":{\"failure\":{\"feature\":\"nonsense\",\"limit\":3}}", ASSET_WITH("")),
+                         err, sizeof err);
+    T_CHECK(c == NULL, "accepted");
+    vw_config_free(c);
+    static const char *const names[] = {VW_SNAPSHOT_FEATURE_NAMES};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        T_CHECK(strstr(err, names[i]) != NULL, "'%s' not listed: %s", names[i], err);
+    T_CHECK(strstr(err, "velocity_rms_mm_s") && strstr(err, ", not \"nonsense\""), "got '%s'", err);
+    T_CHECK(message_is_clean(err), "raw bytes");
+    /* every listed name is accepted */
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, CONFIG(",\"models\":{\"failure\":{\"feature\":\"%s\",\"limit\":3}}", ASSET_WITH("")),
+                 names[i]);
+        c = parse(doc, err, sizeof err);
+        T_CHECK(c && c->models.failure_feature && strcmp(c->models.failure_feature, names[i]) == 0, "%s: %s", names[i],
+                c ? "not kept" : err);
+        vw_config_free(c);
+    }
+}
+
+static void test_asset_installed_and_load(void)
+{
+    /* in UTC whatever the local time zone */
+    const char *old = getenv("TZ");
+    char saved[128] = "";
+    if (old)
+        snprintf(saved, sizeof saved, "%s", old);
+    setenv("TZ", "EST5EDT", 1);
+    tzset();
+    static const struct {
+        const char *text;
+        double hours;
+    } ok[] = {
+        {"2024-03-01", 1709251200.0 / 3600},
+        {"2024-03-01T12:00:00Z", 1709251200.0 / 3600 + 12},
+        {"1970-01-01", 0},
+        {"2024-07-15T23:59:59Z", 1721087999.0 / 3600},
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char doc[512];
+        snprintf(doc, sizeof doc, CONFIG("", ASSET_WITH(",\"installed\":\"%s\",\"load_n\":4000")), ok[i].text);
+        vw_config *c = parse(doc, err, sizeof err);
+        T_CHECK(c != NULL, "%s refused: %s", ok[i].text, err);
+        if (c) {
+            T_CHECK(c->assets[0].installed_h == ok[i].hours, "%s: installed_h %.17g, want %.17g", ok[i].text,
+                    c->assets[0].installed_h, ok[i].hours);
+            T_NEAR(c->assets[0].load_n, 4000, 0, "load_n");
+        }
+        vw_config_free(c);
+    }
+    if (old)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+}
+
+/* A day the month does not have is not a date (timegm would quietly carry it into the next month). */
+static void test_asset_installed_invalid_day(void)
+{
+    static const char *const bad[] = {"2024-02-30", "2023-02-29", "2024-04-31", "2024-01-32"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char doc[512], err[512] = "";
+        snprintf(doc, sizeof doc, CONFIG("", ASSET_WITH(",\"installed\":\"%s\"")), bad[i]);
+        vw_config *c = parse(doc, err, sizeof err);
+        T_CHECK(c == NULL, "%s accepted as installed_h %.17g (day %.6g since 1970)", bad[i],
+                c ? c->assets[0].installed_h : 0.0, c ? c->assets[0].installed_h / 24 : 0.0);
+        T_CHECK(c != NULL || strstr(err, "assets[0].installed: must be a real UTC date"), "%s: '%s'", bad[i], err);
+        vw_config_free(c);
     }
 }
 
@@ -646,6 +858,11 @@ int main(void)
     T_RUN(test_examples_load);
     T_RUN(test_embedded_default);
     T_RUN(test_bad_configs);
+    T_RUN(test_models_defaults);
+    T_RUN(test_models_values);
+    T_RUN(test_models_feature_list);
+    T_RUN(test_asset_installed_and_load);
+    T_RUN(test_asset_installed_invalid_day);
     T_RUN(test_comments);
     T_RUN(test_multiline_position);
     T_RUN(test_utf8);
