@@ -53,8 +53,10 @@ struct models_monitor {
     /* time and state */
     double installed_h, last_t_h;
     bool have_t;
-    enum models_state state;
-    bool have_state;
+    enum models_state state;    /* the last reported */
+    enum models_state assessed; /* the last one decided from the vibration (not sensor_fault) */
+    bool have_state, have_assessed;
+    double progress;            /* of the baseline, 0…1 */
 };
 
 const char *models_state_name(enum models_state s)
@@ -144,6 +146,7 @@ static void start_learning(models_monitor *m)
     m->learning = true;
     m->nvec = m->nsnap = m->nbase_fail = m->nbase_shaft = 0;
     m->learn_from_h = m->learn_to_h = NAN;
+    m->progress = 0;
     reset_monitoring(m);
 }
 
@@ -426,8 +429,9 @@ static void estimate_rul(models_monitor *m, double t_h, models_monitor_output *o
     rul_null(o);
     if (!(o->hi_limit > 0) || !isfinite(o->hi))
         return;
-    if (o->hi >= o->hi_limit) { /* the limit is reached: failed, whatever a model says */
-        o->basis = m->onset ? MODELS_RUL_TREND : MODELS_RUL_NULL;
+    if (o->hi >= o->hi_limit) { /* the limit is reached: failed, whatever a model says; the
+                                   machine's own measurement is the basis */
+        o->basis = MODELS_RUL_TREND;
         o->rul_h = o->rul_lo_h = o->rul_hi_h = 0;
         o->p_fail_7d = o->p_fail_14d = o->p_warn_horizon = o->p_alarm_horizon = 1;
         return;
@@ -481,8 +485,13 @@ static bool k_of_n(const bool *ring, size_t count, unsigned k, unsigned n)
 
 static enum models_state decide(const models_monitor *m, models_monitor_output *o)
 {
-    bool was_alarm = m->have_state && m->state == MODELS_ST_ALARM;
-    bool was_warn = m->have_state && m->state >= MODELS_ST_WARNING && m->state <= MODELS_ST_ALARM;
+    /* hysteresis on the last assessed state: a sensor-fault snapshot between does not reset it */
+    bool was_alarm = m->have_assessed && m->assessed == MODELS_ST_ALARM;
+    bool was_warn = m->have_assessed && m->assessed >= MODELS_ST_WARNING && m->assessed <= MODELS_ST_ALARM;
+    if (o->rul_h == 0 && o->hi >= o->hi_limit) { /* measured, not predicted */
+        o->cause = "limit_reached";
+        return MODELS_ST_ALARM;
+    }
     /* ISO zone D persisting (k of the last n snapshots, as the onset): one impact is not a zone */
     if (k_of_n(m->ring_zone_d, m->n_zone_d, m->cfg.onset_k, m->cfg.onset_n)) {
         o->cause = "iso_zone_d";
@@ -508,6 +517,10 @@ static void set_state(models_monitor *m, enum models_state s, models_monitor_out
     o->changed = m->have_state && m->state != s;
     m->state = s;
     m->have_state = true;
+    if (s != MODELS_ST_SENSOR_FAULT) {
+        m->assessed = s;
+        m->have_assessed = true;
+    }
 }
 
 int models_monitor_update(models_monitor *m, const models_monitor_input *in, models_monitor_output *o)
@@ -527,7 +540,7 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
     o->age_h = in->t_h - m->installed_h;
 
     if (in->sensor_fault) {
-        o->progress = m->learning ? 0 : 1;
+        o->progress = m->learning ? m->progress : 1;
         set_state(m, MODELS_ST_SENSOR_FAULT, o);
         return 0;
     }
@@ -565,7 +578,7 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
                           : (double)m->nsnap / (double)m->cfg.baseline_snapshots;
         if (!isfinite(prog))
             prog = 0;
-        o->progress = fmin(1, prog);
+        o->progress = m->progress = fmin(1, prog);
         if (prog >= 1) {
             if (train(m, o->message, sizeof o->message) == 0) {
                 o->trained = true;
@@ -583,7 +596,7 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
     o->threshold = m->threshold;
     if (o->skipped || o->trained) {
         /* the state stays (an idle machine is not healthier or sicker); a fresh model starts ok */
-        set_state(m, o->trained ? MODELS_ST_OK : m->state, o);
+        set_state(m, o->trained || !m->have_assessed ? MODELS_ST_OK : m->assessed, o);
         o->health = m->n_anom ? ring_median(m->ring_anom, m->n_anom, m->cfg.health_window) : NAN;
         return 0;
     }

@@ -48,7 +48,7 @@ def main():
         if e.get("event") == "state" and e.get("to") in ("warning", "alarm"):
             t = ts(e["t"])
             why = cause.get((e["t"], e["channel"]))
-            if why == "iso_zone_d":  # a measured severity, not a prediction: counted apart
+            if why in ("iso_zone_d", "limit_reached"):  # measured, not predicted: counted apart
                 if onset_h is None or t < onset_h:
                     zone_d_before += 1
                 continue
