@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "config_priv.h"
 #include "snapshot_features.h"
+#include "models/monitor.h"
 
 #include <errno.h>
 #include <math.h>
@@ -19,22 +20,25 @@ static const char *const baseline_keys[] = {"snapshots", "hours", NULL};
 static const char *const onset_keys[] = {"k", "n", "ratio", NULL};
 static const char *const failure_keys[] = {"feature", "limit", "multiple", NULL};
 
+/* The defaults are the monitor's own (models_monitor_cfg_default): one place says them. */
 void vw_cfg_models_default(vw_cfg_models *m)
 {
+    models_monitor_cfg d;
+    models_monitor_cfg_default(&d);
     memset(m, 0, sizeof *m);
-    m->baseline_snapshots = 30;
-    m->health_window = 5;
-    m->onset_k = 3;
-    m->onset_n = 5;
-    m->onset_ratio = 2;
-    m->warn_within_h = 336;
-    m->alarm_within_h = 168;
-    m->p_warn = 0.5;
-    m->p_alarm = 0.5;
-    m->failure_multiple = 10;
-    m->seed = 1;
-    m->stopped_rms_g = 0.005;
-    m->speed_tolerance = 0.1;
+    m->baseline_snapshots = (unsigned)d.baseline_snapshots;
+    m->health_window = (unsigned)d.health_window;
+    m->onset_k = d.onset_k;
+    m->onset_n = d.onset_n;
+    m->onset_ratio = d.onset_ratio;
+    m->warn_within_h = d.warn_within_h;
+    m->alarm_within_h = d.alarm_within_h;
+    m->p_warn = d.p_warn;
+    m->p_alarm = d.p_alarm;
+    m->failure_multiple = d.failure_multiple;
+    m->seed = (double)d.seed;
+    m->stopped_rms_g = d.stopped_rms_g;
+    m->speed_tolerance = d.speed_tolerance;
 }
 
 static int get_duration(vw_cfg_ctx *x, const cJSON *o, const char *key, double *hours)
