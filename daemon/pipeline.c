@@ -861,6 +861,49 @@ static void *sink_main(void *arg)
 
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
+/* Feeds a restored monitor the snapshots the history kept since its model was learned, so that
+ * its health window, onset, degradation trend and state go on across a restart. */
+typedef struct catch_up_ctx {
+    vw_pipeline *p;
+    models_monitor *m;
+    long fed;
+} catch_up_ctx;
+
+static double json_num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static int catch_up_row(void *ctx, int64_t t_ns, const char *state, const char *features_json)
+{
+    catch_up_ctx *c = ctx;
+    cJSON *f = cJSON_Parse(features_json);
+    models_monitor_past past = {
+        .t_h = (double)t_ns / 3.6e12,
+        .anomaly = json_num(f, "anomaly"),
+        .failure_value = c->p->fail_feat >= 0 ? json_num(f, vw_snapshot_feature_names[c->p->fail_feat]) : NAN,
+        .iso_zone_d = json_num(f, "iso_zone") == 4,
+        .sensor_fault = strcmp(state, "sensor_fault") == 0,
+    };
+    cJSON_Delete(f);
+    models_monitor_output o;
+    if (models_monitor_replay(c->m, &past, &o) == 0)
+        c->fed++;
+    return 0;
+}
+
+static void catch_up(vw_pipeline *p, models_monitor *m, const char *sensor, const char *axis, int64_t model_t)
+{
+    catch_up_ctx c = {p, m, 0};
+    long rows = store_history_trend_since(p->store, sensor, axis, model_t, catch_up_row, &c);
+    vw_log(VW_LOG_INFO, "models", "sensor %s channel %s: the baseline model in the history is in use, caught up with "
+           "%ld snapshot%s since it was learned", sensor, axis, c.fed, c.fed == 1 ? "" : "s");
+    if (rows < 0)
+        vw_log(VW_LOG_WARNING, "models", "sensor %s channel %s: reading the history since the model: %s", sensor, axis,
+               strerror((int)-rows));
+}
+
 /* A monitor per channel, its settings from the config's "models" section; a model kept in the
  * history is restored (a restart does not relearn), one built for other features is refused and
  * relearned. */
@@ -923,9 +966,13 @@ static int start_monitors(vw_pipeline *p, char *err, size_t errlen)
             char axis[16], *text = NULL;
             result probe = {.sensor = i, .ch = c};
             const char *ax = axis_of(p, &probe, axis, sizeof axis);
-            if (store_history_model_latest(p->store, sc->id, ax, NULL, &text) == 0) {
-                if (models_monitor_restore(ms->m, text, strlen(text), e, sizeof e) == 0)
-                    vw_log(VW_LOG_INFO, "models", "sensor %s channel %s: the baseline model in the history is in use", sc->id, ax);
+            int64_t model_t = 0, maint_t = 0;
+            if (store_history_model_latest(p->store, sc->id, ax, &model_t, &text) == 0) {
+                if (store_history_event_last(p->store, as->id, "maintenance", &maint_t) == 0 && maint_t >= model_t)
+                    vw_log(VW_LOG_INFO, "models", "sensor %s channel %s: maintenance was done after its model was learned: "
+                           "learning a new baseline", sc->id, ax);
+                else if (models_monitor_restore(ms->m, text, strlen(text), e, sizeof e) == 0)
+                    catch_up(p, ms->m, sc->id, ax, model_t);
                 else
                     vw_log(VW_LOG_WARNING, "models", "sensor %s channel %s: the stored model is not used (%s): learning a new baseline",
                            sc->id, ax, e);

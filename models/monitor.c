@@ -523,21 +523,79 @@ static void set_state(models_monitor *m, enum models_state s, models_monitor_out
     }
 }
 
-int models_monitor_update(models_monitor *m, const models_monitor_input *in, models_monitor_output *o)
+/* The start of every snapshot, live or replayed: time order, a clean output, the age. */
+static int begin(models_monitor *m, double t_h, models_monitor_output *o)
 {
-    if (!m || !in || !o || !in->features || (in->nsub && !in->subframes) || !isfinite(in->t_h))
-        return -EINVAL;
-    if (m->have_t && !(in->t_h > m->last_t_h))
+    if (!isfinite(t_h) || (m->have_t && !(t_h > m->last_t_h)))
         return -EINVAL;
     memset(o, 0, sizeof *o);
     o->anomaly = o->threshold = o->health = o->hi = o->hi_limit = NAN;
     o->onset_h = NAN;
     rul_null(o);
     m->have_t = true;
-    m->last_t_h = in->t_h;
+    m->last_t_h = t_h;
     if (!isfinite(m->installed_h))
-        m->installed_h = in->t_h;
-    o->age_h = in->t_h - m->installed_h;
+        m->installed_h = t_h;
+    o->age_h = t_h - m->installed_h;
+    return 0;
+}
+
+/* Everything after scoring: the health window, k of n, the health indicator, onset, the
+ * degradation model, the RUL and the state. Shared by a live snapshot and a replayed past one. */
+static void advance(models_monitor *m, double t_h, double anomaly, double failure_value, bool zone_d,
+                    models_monitor_output *o)
+{
+    o->anomaly = anomaly;
+    if (isfinite(o->anomaly)) {
+        m->ring_anom[m->n_anom++ % MODELS_MON_MAX_WINDOW] = o->anomaly;
+        m->ring_exceed[m->n_exceed++ % MODELS_MON_MAX_WINDOW] = o->anomaly > m->threshold;
+    }
+    if (isfinite(failure_value))
+        m->ring_fail[m->n_fail++ % MODELS_MON_MAX_WINDOW] = failure_value;
+    o->health = m->n_anom ? ring_median(m->ring_anom, m->n_anom, m->cfg.health_window) : NAN;
+
+    /* k of the last n */
+    m->ring_zone_d[m->n_zone_d++ % MODELS_MON_MAX_WINDOW] = zone_d;
+    o->anomalous = k_of_n(m->ring_exceed, m->n_exceed, m->cfg.onset_k, m->cfg.onset_n);
+
+    /* the relative health indicator */
+    if (m->cfg.have_failure_feature) {
+        double f = m->n_fail ? ring_median(m->ring_fail, m->n_fail, m->cfg.health_window) : NAN;
+        if (m->failure_ref > 0) {
+            o->hi = f / m->failure_ref;
+            o->hi_limit = m->cfg.failure_limit / m->failure_ref;
+        }
+    } else {
+        o->hi = o->health / m->threshold;
+        o->hi_limit = m->cfg.failure_multiple;
+    }
+    /* onset of degradation: anomalous (k of n) and the health indicator at onset_ratio × its
+     * baseline reference; it holds until both have been false for 4n snapshots (a transient) */
+    bool high = o->hi >= m->cfg.onset_ratio;
+    if (o->anomalous && high) {
+        m->quiet = 0;
+        if (!m->onset) {
+            m->onset = true;
+            m->onset_h = t_h;
+        }
+    } else if (m->onset && !o->anomalous && !high && ++m->quiet >= 4 * (size_t)m->cfg.onset_n) {
+        reset_monitoring(m);
+    } else if (m->onset) {
+        m->quiet = 0;
+    }
+    if (m->onset && o->hi > 0 && isfinite(o->hi))
+        models_deg_add(&m->deg, t_h - m->onset_h, o->hi);
+    o->onset = m->onset;
+    o->onset_h = m->onset_h;
+    estimate_rul(m, t_h, o);
+    set_state(m, decide(m, o), o);
+}
+
+
+int models_monitor_update(models_monitor *m, const models_monitor_input *in, models_monitor_output *o)
+{
+    if (!m || !in || !o || !in->features || (in->nsub && !in->subframes) || begin(m, in->t_h, o) < 0)
+        return -EINVAL;
 
     if (in->sensor_fault) {
         o->progress = m->learning ? m->progress : 1;
@@ -614,50 +672,23 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
         if (models_ae_score(m->ae, m->x, &s) == 0)
             scores[ns++] = s;
     }
-    o->anomaly = median_inplace(scores, ns);
-    if (isfinite(o->anomaly)) {
-        m->ring_anom[m->n_anom++ % MODELS_MON_MAX_WINDOW] = o->anomaly;
-        m->ring_exceed[m->n_exceed++ % MODELS_MON_MAX_WINDOW] = o->anomaly > m->threshold;
-    }
-    if (isfinite(in->failure_value))
-        m->ring_fail[m->n_fail++ % MODELS_MON_MAX_WINDOW] = in->failure_value;
-    o->health = m->n_anom ? ring_median(m->ring_anom, m->n_anom, m->cfg.health_window) : NAN;
+    advance(m, in->t_h, median_inplace(scores, ns), in->failure_value, in->iso_zone_d, o);
+    return 0;
+}
 
-    /* k of the last n */
-    m->ring_zone_d[m->n_zone_d++ % MODELS_MON_MAX_WINDOW] = in->iso_zone_d;
-    o->anomalous = k_of_n(m->ring_exceed, m->n_exceed, m->cfg.onset_k, m->cfg.onset_n);
-
-    /* the relative health indicator */
-    if (m->cfg.have_failure_feature) {
-        double f = m->n_fail ? ring_median(m->ring_fail, m->n_fail, m->cfg.health_window) : NAN;
-        if (m->failure_ref > 0) {
-            o->hi = f / m->failure_ref;
-            o->hi_limit = m->cfg.failure_limit / m->failure_ref;
-        }
+int models_monitor_replay(models_monitor *m, const models_monitor_past *p, models_monitor_output *o)
+{
+    if (!m || !p || !o || m->learning || begin(m, p->t_h, o) < 0)
+        return -EINVAL;
+    o->progress = 1;
+    o->threshold = m->threshold;
+    if (p->sensor_fault) {
+        set_state(m, MODELS_ST_SENSOR_FAULT, o);
+    } else if (!isfinite(p->anomaly)) { /* skipped (stopped, off speed): the state stayed */
+        set_state(m, !m->have_assessed ? MODELS_ST_OK : m->assessed, o);
     } else {
-        o->hi = o->health / m->threshold;
-        o->hi_limit = m->cfg.failure_multiple;
+        advance(m, p->t_h, p->anomaly, p->failure_value, p->iso_zone_d, o);
     }
-    /* onset of degradation: anomalous (k of n) and the health indicator at onset_ratio × its
-     * baseline reference; it holds until both have been false for 4n snapshots (a transient) */
-    bool high = o->hi >= m->cfg.onset_ratio;
-    if (o->anomalous && high) {
-        m->quiet = 0;
-        if (!m->onset) {
-            m->onset = true;
-            m->onset_h = in->t_h;
-        }
-    } else if (m->onset && !o->anomalous && !high && ++m->quiet >= 4 * (size_t)m->cfg.onset_n) {
-        reset_monitoring(m);
-    } else if (m->onset) {
-        m->quiet = 0;
-    }
-    if (m->onset && o->hi > 0 && isfinite(o->hi))
-        models_deg_add(&m->deg, in->t_h - m->onset_h, o->hi);
-    o->onset = m->onset;
-    o->onset_h = m->onset_h;
-    estimate_rul(m, in->t_h, o);
-    set_state(m, decide(m, o), o);
     return 0;
 }
 
@@ -684,6 +715,7 @@ char *models_monitor_to_json(const models_monitor *m)
     models_json_number(b, "to_h", m->model_to_h);
     models_json_number(b, "failure_ref", m->failure_ref);
     models_json_number(b, "shaft_hz_ref", m->shaft_ref);
+    models_json_number(b, "age_from_h", m->installed_h);
     cJSON_AddItemToObject(root, "autoencoder", aej);
     char *s = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -751,6 +783,9 @@ int models_monitor_restore(models_monitor *m, const char *text, size_t len, char
     m->model_vectors = nv > 0 ? (size_t)nv : 0;
     m->model_from_h = num_or_nan(b, "from_h");
     m->model_to_h = num_or_nan(b, "to_h");
+    double age_from = num_or_nan(b, "age_from_h");
+    if (!isfinite(m->cfg.installed_h) && isfinite(age_from)) /* the age goes on across a restart */
+        m->installed_h = age_from;
     m->learning = false;
     reset_monitoring(m);
     rc = 0;

@@ -145,6 +145,19 @@ void models_monitor_free(models_monitor *m);
 /* One snapshot, in time order (a snapshot not after the previous one is refused: -EINVAL). */
 int models_monitor_update(models_monitor *m, const models_monitor_input *in, models_monitor_output *out);
 
+/* A snapshot assessed before a restart, as the history kept it. */
+typedef struct models_monitor_past {
+    double t_h;
+    double anomaly;             /* NAN: it was skipped (stopped, off speed) or not scored */
+    double failure_value;       /* NAN without */
+    bool iso_zone_d, sensor_fault;
+} models_monitor_past;
+/* Catches a restored monitor up with the snapshots it assessed since its model was learned,
+ * oldest first: the health window, onset, the degradation model and the state go on where they
+ * were before the restart (the same steps as a live snapshot after its scoring). -EINVAL while
+ * learning or out of time order. */
+int models_monitor_replay(models_monitor *m, const models_monitor_past *p, models_monitor_output *o);
+
 /* "Maintenance done": forget the model and the degradation, learn a new baseline from t_h on;
  * the age counts from t_h. */
 void models_monitor_rebaseline(models_monitor *m, double t_h);

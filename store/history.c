@@ -153,7 +153,7 @@ enum {
     Q_DEL_SPECTRA_OLD, Q_DEL_TREND_OLD, Q_DEL_HOURLY_OLD, Q_DEL_DAILY_OLD, Q_DEL_EVENTS_OLD,
     Q_DEL_METRICS_OLD, Q_CHANNELS, Q_DEL_SPECTRA_BEYOND, Q_DEL_WAVES_BEYOND,
     Q_BLOB_CUTOFF, Q_DEL_SPECTRA_UPTO, Q_DEL_WAVES_UPTO, Q_DEL_TREND_OLDEST, Q_DEL_METRICS_OLDEST,
-    Q_MODEL_INS, Q_MODEL_TRIM, Q_MODEL_GET, Q_CNT_MODELS,
+    Q_MODEL_INS, Q_MODEL_TRIM, Q_MODEL_GET, Q_CNT_MODELS, Q_TREND_SINCE, Q_EVENT_LAST,
     Q_COUNT
 };
 
@@ -194,6 +194,9 @@ static const char *const sql[Q_COUNT] = {
                      " (SELECT id FROM models WHERE sensor = ?1 AND channel = ?2 ORDER BY t_ns DESC, id DESC LIMIT ?3)",
     [Q_MODEL_GET] = "SELECT t_ns, data FROM models WHERE sensor = ?1 AND channel = ?2 ORDER BY t_ns DESC, id DESC LIMIT 1",
     [Q_CNT_MODELS] = "SELECT count(*) FROM models",
+    [Q_TREND_SINCE] = "SELECT t_ns, state, features FROM trend WHERE channel_id = " CHANNEL_OF
+                      " AND t_ns >= ?3 ORDER BY t_ns, id",
+    [Q_EVENT_LAST] = "SELECT max(t_ns) FROM events WHERE asset = ?1 AND kind = ?2",
     [Q_METRIC_INS] = "INSERT INTO metrics(t_ns, data) VALUES(?1, ?2)",
     /* CASE, not AND: json_type() raises an error on malformed JSON */
     [Q_JSON_VALID] = "SELECT json_valid(?1), CASE WHEN json_valid(?1) THEN json_type(?1) = 'object' ELSE 0 END",
@@ -999,6 +1002,47 @@ int store_history_model_add(store_history *h, int64_t t_ns, const char *sensor_i
     sqlite3_bind_int(s, 3, STORE_MODELS_PER_CHANNEL);
     rc = run(s);
     return rc == SQLITE_DONE ? 0 : db_fail(h, rc, "model", err, errlen);
+}
+
+long store_history_trend_since(store_history *h, const char *sensor_id, const char *channel, int64_t from_ns,
+                               int (*cb)(void *ctx, int64_t t_ns, const char *state, const char *features_json),
+                               void *ctx)
+{
+    if (!h || !sensor_id || !channel || !cb)
+        return -EINVAL;
+    sqlite3_stmt *s = stmt(h, Q_TREND_SINCE);
+    bind_text(s, 1, sensor_id);
+    bind_text(s, 2, channel);
+    sqlite3_bind_int64(s, 3, from_ns);
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *st = sqlite3_column_text(s, 1), *f = sqlite3_column_text(s, 2);
+        n++;
+        if (cb(ctx, sqlite3_column_int64(s, 0), st ? (const char *)st : "", f ? (const char *)f : "{}") != 0)
+            break;
+    }
+    long ret = rc == SQLITE_ROW || rc == SQLITE_DONE ? n : (errno_of(rc) ? errno_of(rc) : -EIO);
+    sqlite3_reset(s);
+    return ret;
+}
+
+int store_history_event_last(store_history *h, const char *asset_id, const char *kind, int64_t *t_ns)
+{
+    if (!h || !asset_id || !kind || !t_ns)
+        return -EINVAL;
+    sqlite3_stmt *s = stmt(h, Q_EVENT_LAST);
+    bind_text(s, 1, asset_id);
+    bind_text(s, 2, kind);
+    int rc = sqlite3_step(s), ret = -ENOENT;
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+        *t_ns = sqlite3_column_int64(s, 0);
+        ret = 0;
+    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        ret = errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    sqlite3_reset(s);
+    return ret;
 }
 
 int store_history_model_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,

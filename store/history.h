@@ -78,6 +78,14 @@ int store_history_model_add(store_history *h, int64_t t_ns, const char *sensor_i
 /* The newest model of a channel (malloc'd text). 0, -ENOENT when none. */
 int store_history_model_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,
                                char **model_json);
+/* Calls cb for each trend row of a channel at or after from_ns, oldest first (its time, state and
+ * features JSON object text, valid during the call); cb returns non-zero to stop. Returns the rows
+ * seen or -errno. For catching a restored monitor up after a restart. */
+long store_history_trend_since(store_history *h, const char *sensor_id, const char *channel, int64_t from_ns,
+                               int (*cb)(void *ctx, int64_t t_ns, const char *state, const char *features_json),
+                               void *ctx);
+/* The time of the newest event of a kind for an asset. 0, -ENOENT when none. */
+int store_history_event_last(store_history *h, const char *asset_id, const char *kind, int64_t *t_ns);
 /* Retention by data time (now_ns) and the size cap; returns rows deleted or -errno. */
 long store_history_prune(store_history *h, int64_t now_ns, char *err, size_t errlen);
 

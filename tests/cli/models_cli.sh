@@ -89,6 +89,26 @@ first_c=$(head -1 "$T/r2c.jsonl" | $PY -c "import json,sys; print(json.loads(sys
     && ok "a stored model built for other features is refused with both schemas named, and relearned" \
     || bad "mismatched model: first state $first_c; $(grep models "$T/r2c.err" | tail -2)"
 
+# ---- a restart past onset goes on with its trend: the pump's life replayed in two halves ----------
+sed -e "s#$T/r2#$T/r6#" -e 's/"snapshots": 5/"snapshots": 12/' "$T/cfg.json" >"$T/cfg6.json"
+H1="sim:pump?fault=outer_race&onset_days=10&failure_days=25&end_days=19&speedup=21600&frame=25600&rate=25600&seed=3&t0=2024-01-01T00:00:00Z"
+H2="sim:pump?fault=outer_race&onset_days=10&failure_days=25&start_days=19&end_days=26&speedup=21600&frame=25600&rate=25600&seed=3&t0=2024-01-20T00:00:00Z"
+"$VW_BIN" replay "$H1" -c "$T/cfg6.json" --json >"$T/h1.jsonl" 2>"$T/h1.err"
+"$VW_BIN" replay "$H2" -c "$T/cfg6.json" --json >"$T/h2.jsonl" 2>"$T/h2.err"
+$PY - "$T/h1.jsonl" "$T/h2.jsonl" >"$T/h.check" 2>&1 <<'PYEOF'
+import json, sys
+h1 = [json.loads(l) for l in open(sys.argv[1]) if '"event"' not in l]
+h2 = [json.loads(l) for l in open(sys.argv[2]) if '"event"' not in l]
+last, first = h1[-1], h2[0]
+assert last.get("onset"), "the first half ends without onset: %s" % last["state"]
+assert first["state"] not in ("learning", "ok"), "after the restart: %s" % first["state"]
+assert first.get("onset") == last["onset"], (first.get("onset"), last["onset"])
+print("first half ends %s (onset %s), the second starts %s with the same onset" % (last["state"], last["onset"][:16], first["state"]))
+PYEOF
+[ $? -eq 0 ] && grep -q "caught up with [1-9][0-9]* snapshots" "$T/h2.err" \
+    && ok "a restart past onset keeps the trend: $(cat "$T/h.check")" \
+    || bad "restart past onset: $(tail -2 "$T/h.check") $(grep models "$T/h2.err" | tail -1)"
+
 # ---- fit-prior, and priors checked against the failure criterion -------------------------------
 R1="sim:pump?fault=outer_race&onset_days=5&failure_days=15&end_days=15&speedup=21600&frame=25600&rate=25600&seed=8&t0=2024-01-01T00:00:00Z"
 R2="sim:pump?fault=outer_race&onset_days=8&failure_days=20&end_days=20&speedup=21600&frame=25600&rate=25600&seed=9&t0=2024-01-01T00:00:00Z"
@@ -144,6 +164,13 @@ me=$(sql "$T/r5/history.sqlite3" "select count(*) from events where kind = 'main
 [ "$before" = ok ] && [ $mrc -eq 0 ] && [ "$after" = learning ] && [ "$me" -ge 1 ] \
     && ok "maintenance done on a running box: $before → $after, a maintenance event in the history" \
     || bad "maintenance: before $before, exit $mrc, after $after, events $me: $(tail -3 "$T/run.out")"
+# a restart before the new baseline is learned must not bring the old model back
+"$VW_BIN" replay "sim:pump?fault=none&end_days=1&speedup=21600&frame=25600&rate=25600&seed=2&t0=2030-01-01T00:00:00Z" \
+    -c "$T/run.json" --json >"$T/r5b.jsonl" 2>"$T/r5b.err"
+fs=$(head -1 "$T/r5b.jsonl" | $PY -c "import json,sys; print(json.loads(sys.stdin.read())['state'])" 2>/dev/null)
+[ "$fs" = learning ] && grep -q "maintenance was done after its model" "$T/r5b.err" \
+    && ok "after maintenance, a restart learns the new baseline instead of restoring the old model" \
+    || bad "restart after maintenance: first state $fs; $(grep models "$T/r5b.err" | tail -1)"
 "$VW_BIN" maintenance nosuch -c "$T/run.json" >/dev/null 2>"$T/maint.err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'no asset "nosuch"' "$T/maint.err" && ok "maintenance for an unknown asset is refused (exit 2)" \
     || bad "maintenance nosuch: exit $rc $(cat "$T/maint.err")"
