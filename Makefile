@@ -30,7 +30,7 @@ else
 endif
 
 BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)$(if $(filter 0,$(WITH_IIO)),-noiio)$(if $(filter 0,$(WITH_ALSA)),-noalsa)
-PKGS  := $(FFT_PKG) libcjson sqlite3 libmicrohttpd libsystemd $(if $(filter 1,$(WITH_IIO)),libiio) $(if $(filter 1,$(WITH_ALSA)),alsa)
+PKGS  := $(FFT_PKG) libcjson sqlite3 libmicrohttpd libsystemd libcurl zlib $(if $(filter 1,$(WITH_IIO)),libiio) $(if $(filter 1,$(WITH_ALSA)),alsa)
 
 CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
                -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP

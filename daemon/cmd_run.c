@@ -264,8 +264,10 @@ int cmd_replay(int argc, char **argv)
     vw_replay_flags f;
     vw_replay_flags_init(&f);
     bool json = false;
-    enum { O_JSON = VW_RF_END };
-    static const struct option lo[] = {VW_REPLAY_OPTIONS, {"json", 0, 0, O_JSON}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    double flush_timeout = 60;
+    enum { O_JSON = VW_RF_END, O_FLUSH };
+    static const struct option lo[] = {VW_REPLAY_OPTIONS, {"json", 0, 0, O_JSON}, {"flush-timeout", 1, 0, O_FLUSH},
+                                       {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     int opt;
     optind = 1;
     opterr = 0;
@@ -277,11 +279,19 @@ int cmd_replay(int argc, char **argv)
             continue;
         switch (opt) {
         case O_JSON: json = true; break;
+        case O_FLUSH:
+            if (cli_parse_double(optarg, &flush_timeout) < 0 || flush_timeout < 0 || flush_timeout > 86400) {
+                fprintf(stderr, "vibewatch replay: --flush-timeout %s: expected seconds, 0 to 86400\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
             puts("usage: vibewatch replay SOURCE [-c CONFIG] [--data-dir DIR] [--json] [flags]\n"
                  "  Runs the appliance's pipeline over recordings in data time, as fast as possible, writes the\n"
                  "  history, and exits when the source ends. With -c the config's first sensor reads SOURCE.\n"
                  "  --json prints one line per snapshot and channel, and {\"event\": \"state\", …} at every change.\n"
+                 "  --flush-timeout S: at the end, wait up to S seconds (default 60) for the config's outputs to\n"
+                 "  send everything; exit 1 if anything is still unsent (it stays in the spool).\n"
                  VW_REPLAY_FLAGS_HELP);
             return 0;
         default:
@@ -300,7 +310,9 @@ int cmd_replay(int argc, char **argv)
         return 2;
     sigset_t set;
     block_signals(&set);
-    vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL};
+    uint64_t unsent = 0;
+    vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL, .flush_timeout_s = flush_timeout,
+                          .unsent_out = &unsent};
     vw_pipeline *p = vw_pipeline_start(cfg, &o, err, sizeof err);
     if (!p) {
         fprintf(stderr, "vibewatch replay: %s\n", err);
@@ -320,8 +332,15 @@ int cmd_replay(int argc, char **argv)
     uint64_t n = vw_pipeline_finish(p);
     fprintf(stderr, "vibewatch replay: %llu snapshot-channel%s analysed and stored in %s/history.sqlite3%s\n",
             (unsigned long long)n, n == 1 ? "" : "s", cfg->data_dir, interrupted ? " (interrupted)" : "");
+    int rc = 0;
+    if (unsent) {
+        fprintf(stderr, "vibewatch replay: %llu bytes of line protocol are still unsent after %g s: they stay in "
+                        "%s/spool/ and go out with the next run (see the log above for why)\n",
+                (unsigned long long)unsent, flush_timeout, cfg->data_dir);
+        rc = 1;
+    }
     vw_config_free(cfg);
-    return 0;
+    return rc;
 }
 
 int cmd_check_config(int argc, char **argv)

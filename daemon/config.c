@@ -25,7 +25,7 @@ static const char *const retention_keys[] = {"trend_days",          "aggregate_d
                                              "waveform_interval_h", "waveforms_per_channel", "max_mb",
                                              NULL};
 static const char *const web_keys[] = {"listen", NULL};
-static const char *const reserved[] = {"outputs", "alerts", "users", NULL};
+static const char *const reserved[] = {"alerts", "users", NULL};
 
 /* The embedded default of `vibewatch run` without -c. The simulated pump's life runs 5760 times
  * faster than its samples (realtime=1 delivers the samples at their true rate): 4 days of its
@@ -92,6 +92,7 @@ void vw_config_free(vw_config *c)
     free(c->box_name);
     free(c->data_dir);
     free(c->listen);
+    vw_cfg_free_outputs(c);
     free(c->models.failure_feature);
     free(c->models.prior);
     free(c->source_text);
@@ -183,7 +184,8 @@ static int read_root(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
     if ((rc = vw_cfg_check_keys(x, root, top_keys)) < 0 || (rc = read_box(x, root, c)) < 0 ||
         (rc = vw_cfg_get_text(x, root, "data_dir", false, VW_CFG_PATH, &c->data_dir)) < 0 ||
         (rc = read_schedule(x, root, &c->schedule)) < 0 || (rc = read_retention(x, root, &c->retention)) < 0 ||
-        (rc = read_web(x, root, c)) < 0 || (rc = vw_cfg_read_models(x, root, &c->models)) < 0)
+        (rc = read_web(x, root, c)) < 0 || (rc = vw_cfg_read_models(x, root, &c->models)) < 0 ||
+        (rc = vw_cfg_read_outputs(x, root, c)) < 0)
         return rc;
     for (size_t k = 0; reserved[k]; k++) {
         const cJSON *o;

@@ -31,6 +31,7 @@
 #define VW_CFG_MAX_URI 255        /* bytes of a source URI */
 #define VW_CFG_MAX_PATH 1024      /* bytes of data_dir */
 #define VW_CFG_MAX_FILE_BYTES (1u << 20) /* a configuration file is refused above 1 MiB */
+#define VW_CFG_MAX_OUTPUTS 8      /* outputs.influx[] */
 
 typedef struct vw_cfg_bearing {
     char *id;                     /* unique within the asset */
@@ -101,12 +102,25 @@ typedef struct vw_cfg_models {
     double speed_tolerance;       /* default 0.1 */
 } vw_cfg_models;
 
+/* One time-series output, outputs.influx[] (store/influx.h says what each one does). */
+typedef struct vw_cfg_influx {
+    char *name, *url;
+    int api;                      /* 1 or 2 */
+    char *db, *rp, *user, *password, *org, *bucket, *token, *ca_file, *client_cert, *client_key;
+    bool tls_insecure, gzip, spool_fsync;
+    bool strings;                 /* send string fields (state, diagnosis…); false for VictoriaMetrics,
+                                     which turns each into a series of zeros */
+    double batch_kb, batch_s, timeout_s, spool_mb, drain_kb_s, dead_letter_mb;
+} vw_cfg_influx;
+
 typedef struct vw_config {
     char *box_id, *box_name;
     char *data_dir;               /* default "./vibewatch-data" */
     vw_cfg_schedule schedule;
     vw_cfg_retention retention;
     vw_cfg_models models;
+    unsigned ninflux;
+    vw_cfg_influx influx[VW_CFG_MAX_OUTPUTS];
     char *listen;                 /* HTTP address:port (default "127.0.0.1:8080"); "" disables */
     unsigned nassets;
     vw_cfg_asset assets[VW_CFG_MAX_ASSETS];

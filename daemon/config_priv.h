@@ -100,6 +100,9 @@ int vw_cfg_read_assets(vw_cfg_ctx *x, const cJSON *root, vw_config *c);
 /* config_models.c: the "models" section (defaults first with vw_cfg_models_default) and an
  * asset's "installed" date and "load_n" (NAN when absent). */
 void vw_cfg_models_default(vw_cfg_models *m);
+/* config_outputs.c: the "outputs" section; its strings are freed by vw_cfg_free_outputs. */
+int vw_cfg_read_outputs(vw_cfg_ctx *x, const cJSON *root, vw_config *c);
+void vw_cfg_free_outputs(vw_config *c);
 int vw_cfg_read_models(vw_cfg_ctx *x, const cJSON *root, vw_cfg_models *m);
 int vw_cfg_read_installed(vw_cfg_ctx *x, const cJSON *asset, double *installed_h, double *load_n);
 

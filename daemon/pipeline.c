@@ -10,6 +10,7 @@
 #include "log.h"
 #include "queue.h"
 #include "snapshot_features.h"
+#include "stream.h"
 #include "store/history.h"
 #include "version.h"
 
@@ -129,6 +130,7 @@ struct vw_pipeline {
     models_prior *prior;    /* the models' prior, NULL without */
     int fail_feat;          /* the failure feature's index, -1: the anomaly-based limit */
     _Atomic unsigned maint_gen[VW_CFG_MAX_ASSETS];
+    vw_stream *stream;      /* the time-series outputs; used by the sink thread */
 };
 
 static int64_t mono_ns(void)
@@ -712,6 +714,13 @@ static char *box_metrics_json(vw_pipeline *p)
         cJSON_AddNumberToObject(o, "disk_free_bytes", (double)vfs.f_bavail * (double)vfs.f_frsize);
     if (p->store)
         cJSON_AddNumberToObject(o, "history_bytes", (double)store_history_size_bytes(p->store));
+    if (p->stream) {
+        uint64_t spool = 0, out_dropped = 0, dead = 0;
+        vw_stream_totals(p->stream, &spool, &out_dropped, &dead);
+        cJSON_AddNumberToObject(o, "spool_bytes", (double)spool);
+        cJSON_AddNumberToObject(o, "output_dropped_bytes", (double)out_dropped);
+        cJSON_AddNumberToObject(o, "output_dead_batches", (double)dead);
+    }
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -774,6 +783,16 @@ static void *sink_main(void *arg)
             p->opts.on_record(p->opts.ctx, &rec);
         }
         if (p->store) {
+            /* the stream first: spooled before the history commits (stream.h says why) */
+            const char *bearing = sc->bearing >= 0 ? as->bearings[sc->bearing].id : NULL;
+            vw_stream_point sp = {.t_ns = r->t_ns, .asset = as->id, .sensor = sc->id, .axis = axis,
+                                  .bearing = bearing, .features = r->feat, .state = r->state,
+                                  .diagnosis = r->diagnosis, .monitor = r->have_mo ? &r->mo : NULL};
+            vw_stream_snapshot(p->stream, &sp);
+            if (r->rebaselined)
+                vw_stream_event(p->stream, r->t_ns, as->id, sc->id, axis, "maintenance", NULL, NULL, "new baseline");
+            if (changed)
+                vw_stream_event(p->stream, r->t_ns, as->id, sc->id, axis, "state", from, r->state, NULL);
             double stored_feat[NSTORED];
             memcpy(stored_feat, r->feat, sizeof r->feat);
             stored_monitor_values(r, stored_feat + NFEAT);
@@ -830,6 +849,9 @@ static void *sink_main(void *arg)
                 char *m = box_metrics_json(p);
                 if (m)
                     store_history_metrics(p->store, r->t_ns, m, err, sizeof err);
+                cJSON *mj = m ? cJSON_Parse(m) : NULL;
+                vw_stream_metrics(p->stream, r->t_ns, mj);
+                cJSON_Delete(mj);
                 free(m);
             }
             if (++since_prune >= 20) { /* cheap when there is nothing to prune; keeps the cap tight */
@@ -1019,6 +1041,9 @@ vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, 
         p->store = store_history_open(cfg->data_dir, &ret, err, errlen);
         if (!p->store)
             goto fail;
+        p->stream = vw_stream_start(cfg, err, errlen);
+        if (!p->stream)
+            goto fail;
     }
     /* open every source before any thread runs, so a mistake is reported at start */
     for (int i = 0; i < p->nsensors; i++) {
@@ -1090,6 +1115,12 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
         vw_queue_close(p->history);
     if (p->sink_started)
         pthread_join(p->sink, NULL);
+    if (p->stream && p->opts.replay) { /* a replay ends when its points are in the store, or says what is not */
+        uint64_t unsent = vw_stream_flush(p->stream, p->opts.flush_timeout_s);
+        if (p->opts.unsent_out)
+            *p->opts.unsent_out = unsent;
+    }
+    vw_stream_stop(p->stream);
     job *j;
     for (int w = 0; w < WORKERS; w++)
         while (p->analysis[w] && (j = vw_queue_pop(p->analysis[w])))
@@ -1166,6 +1197,9 @@ char *vw_pipeline_status_json(vw_pipeline *p)
         cJSON_AddItemToArray(qs, queue_json(name, p->analysis[w]));
     }
     cJSON_AddItemToArray(qs, queue_json("history", p->history));
+    cJSON *outs = vw_stream_status(p->stream);
+    if (outs)
+        cJSON_AddItemToObject(o, "outputs", outs);
     cJSON *h = cJSON_AddObjectToObject(o, "history");
     cJSON_AddNumberToObject(h, "stored", (double)stored);
     cJSON_AddNumberToObject(h, "errors", (double)store_errors);

@@ -35,6 +35,8 @@ typedef struct vw_pipeline_opts {
     bool no_history;       /* do not write the history (tests, dry runs) */
     void (*on_record)(void *ctx, const vw_pipeline_record *r); /* called by the sink thread, in order */
     void *ctx;
+    double flush_timeout_s;  /* replay: how long finish waits for the outputs to send everything */
+    uint64_t *unsent_out;    /* replay: the bytes the outputs could not send by then */
 } vw_pipeline_opts;
 
 typedef struct vw_pipeline vw_pipeline;

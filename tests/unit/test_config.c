@@ -94,7 +94,7 @@ static void test_values_read(void)
                        "\"schedule\":{\"snapshot_s\":0.5,\"interval_s\":60,\"continuous\":true},"
                        "\"retention\":{\"trend_days\":30,\"aggregate_days\":400,\"spectra_per_channel\":0,"
                        "\"waveform_interval_h\":6,\"waveforms_per_channel\":7,\"max_mb\":64},"
-                       "\"web\":{\"listen\":\"[::1]:0\"},\"models\":{},\"outputs\":{\"x\":1},\"alerts\":{},\"users\":{},"
+                       "\"web\":{\"listen\":\"[::1]:0\"},\"models\":{},\"outputs\":{\"influx\":[]},\"alerts\":{},\"users\":{},"
                        "\"assets\":[{\"id\":\"a\",\"type\":\"gearbox\",\"iso\":{\"group\":4,\"foundation\":\"flexible\"},"
                        "\"speed\":{\"rpm\":1480},\"bearings\":[{\"id\":\"one\",\"name\":\"6205\"}],"
                        "\"sensors\":[{\"id\":\"s\",\"source\":\"file:x.wav\",\"channels\":[2,0],\"axes\":[\"v\",\"h\"],"
@@ -393,6 +393,31 @@ static const struct bad {
     {CONFIG(",\"models\":{\"onset\":{\"m\":3}}", ASSET_WITH("")), "models.onset.m: unknown key"},
     {CONFIG(",\"models\":{\"seed\":1.5}", ASSET_WITH("")), "models.seed: must be a whole number"},
     {CONFIG(",\"models\":{\"prior\":\"\"}", ASSET_WITH("")), "models.prior: must not be empty"},
+    /* outputs.influx[] */
+#define INFLUX(body) ",\"outputs\":{\"influx\":[{\"name\":\"c\"" body "}]}"
+    {CONFIG(INFLUX(",\"url\":\"ftp://x\",\"db\":\"d\""), ASSET_WITH("")),
+     "outputs.influx[0].url: must start with http:// or https://"},
+    {CONFIG(INFLUX(",\"url\":\"http://127.0.0.1:8086\""), ASSET_WITH("")),
+     "outputs.influx[0].db: missing: the 1.x API"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"api\":2,\"org\":\"o\""), ASSET_WITH("")),
+     "outputs.influx[0].bucket: missing: the 2.x API"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"api\":3,\"db\":\"d\""), ASSET_WITH("")),
+     "outputs.influx[0].api: must be a whole number from 1 to 2"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"db\":\"d\",\"token\":\"t\""), ASSET_WITH("")),
+     "outputs.influx[0].token: belongs to the 2.x API"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"api\":2,\"org\":\"o\",\"bucket\":\"b\",\"user\":\"u\""), ASSET_WITH("")),
+     "outputs.influx[0].user: the 2.x API authenticates with \"token\""},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"db\":\"d\",\"client_cert\":\"/c.pem\""), ASSET_WITH("")),
+     "outputs.influx[0].client_key: client_cert and client_key go together"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"db\":\"d\",\"spool_mb\":0.1,\"batch_kb\":256"), ASSET_WITH("")),
+     "outputs.influx[0].spool_mb: must hold at least 4 batches"},
+    {CONFIG(INFLUX(",\"url\":\"http://h\",\"db\":\"d\",\"retries\":3"), ASSET_WITH("")),
+     "outputs.influx[0].retries: unknown key"},
+    {CONFIG(",\"outputs\":{\"influx\":[{\"name\":\"c\",\"url\":\"http://h\",\"db\":\"d\"},"
+            "{\"name\":\"c\",\"url\":\"http://h\",\"db\":\"d\"}]}", ASSET_WITH("")),
+     "outputs.influx[1].name: \"c\" is already the name of outputs.influx[0]"},
+    {CONFIG(",\"outputs\":{\"kafka\":[]}", ASSET_WITH("")), "outputs.kafka: unknown key"},
+    {CONFIG(INFLUX(""), ASSET_WITH("")), "outputs.influx[0].url: missing"},
     /* an asset's installation date and load */
     {CONFIG("", ASSET_WITH(",\"installed\":\"2024-13-01\"")),
      "assets[0].installed: must be a real UTC date \"YYYY-MM-DD\" or date and time \"YYYY-MM-DDTHH:MM:SSZ\""},
