@@ -69,6 +69,7 @@ BENCH_BIN := $(BUILD)/bench/bench_analyze
 BENCH_ACQ := $(BUILD)/bench/bench_acq
 BENCH_HIST := $(BUILD)/bench/bench_history
 BENCH_MODELS := $(BUILD)/bench/bench_models
+BENCH_STREAM := $(BUILD)/bench/bench_stream
 
 .PHONY: all deps test run bench clean check-deps
 all: $(BUILD)/vibewatch vibewatch
@@ -112,6 +113,11 @@ $(BENCH_MODELS): bench/bench_models.c $(LIB)
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
+$(BENCH_STREAM): bench/bench_stream.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
 $(BENCH_ACQ): bench/bench_acq.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
@@ -136,7 +142,7 @@ run: deps
 	@$(BUILD)/vibewatch run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS) $(BENCH_STREAM)
 	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
 	@echo
 	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
@@ -146,8 +152,10 @@ bench: deps
 	@$(BENCH_MODELS)
 	@echo
 	@sh bench/bench_run.sh $(BUILD)/vibewatch $${VW_BENCH_RUN_SECONDS:-40}
+	@echo
+	@sh bench/bench_stream.sh $(BUILD)
 
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d

@@ -256,11 +256,12 @@ static bool send_some(store_influx *w)
         return false;
     /* token bucket: drain_kb_s, with a burst of one batch */
     double rate = w->cfg.drain_kb_s * 1024;
-    w->bucket_bytes = fmin(w->bucket_bytes + (t - w->bucket_t) * rate, fmax(rate, (double)w->cfg.batch_bytes));
+    double burst = (double)w->cfg.batch_bytes;
+    w->bucket_bytes = fmin(w->bucket_bytes + (t - w->bucket_t) * rate, burst);
     w->bucket_t = t;
-    if (w->bucket_bytes < (double)len && w->bucket_bytes < rate) {
+    if (w->bucket_bytes < fmin((double)len, burst)) {
         free(data);
-        w->next_try = t + ((double)len - w->bucket_bytes) / rate;
+        w->next_try = t + (fmin((double)len, burst) - w->bucket_bytes) / rate;
         return false;
     }
     int status;
@@ -545,16 +546,17 @@ uint64_t store_influx_flush(store_influx *w, double timeout_s)
         unsent = w->st.spool_pending_bytes;
         if (!unsent || now_s() >= end)
             break;
+        double step = fmin(0.1, end - now_s());
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100000000L;
+        ts.tv_nsec += (long)(fmax(step, 0.001) * 1e9);
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
         }
         pthread_cond_timedwait(&w->idle, &w->lock, &ts);
     }
-    w->flush_req = false;
+    w->flush_req = false; /* (one flusher at a time: the stream has one) */
     pthread_mutex_unlock(&w->lock);
     return unsent;
 }

@@ -11,7 +11,7 @@
  * itself: its series and timestamp are the same.
  *
  * Errors: network errors, timeouts, 408, 429 and 5xx are retried with exponential backoff (1 s
- * doubling to 60 s) and full jitter, honouring Retry-After; any other 4xx means the server will
+ * doubling to 60 s), half of each wait jittered, honouring Retry-After; any other 4xx means the server will
  * never take that batch: it is appended to DIR/deadletter.lp with the server's message as a
  * comment line, logged and counted, and released — never retried forever, never silently dropped.
  * The dead-letter file is bounded (dead_letter_mb; beyond it, dead batches are only counted).
@@ -46,7 +46,7 @@ typedef struct store_influx_cfg {
     const char *spool_dir;      /* required */
     uint64_t spool_bytes;       /* default 256 MiB */
     bool spool_fsync;           /* fsync every spooled batch (default true) */
-    double drain_kb_s;          /* backlog rate (default 1024 kB/s) */
+    double drain_kb_s;          /* backlog rate in KiB/s (default 1024), with a burst of one batch */
     uint64_t dead_letter_bytes; /* default 64 MiB */
     /* where the thread's messages go (syslog levels: 3 error, 4 warning, 5 notice); NULL: nowhere */
     void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -60,17 +60,19 @@ influx_create_db vw
 vm_start "$T/vm" -dedup.minScrapeInterval=1ms || { bad "victoria-metrics did not start"; exit 0; }
 config "$T/c1.json" "$T/d1" "[{\"name\": \"central\", \"url\": \"$INFLUX_URL\", \"db\": \"vw\", \"batch_s\": 0.2},
   {\"name\": \"vm\", \"url\": \"$VM_URL\", \"api\": 2, \"org\": \"plant\", \"bucket\": \"vw\", \"token\": \"t0k\",
-   \"strings\": false, \"batch_s\": 0.2}]"
+   \"strings\": false, \"batch_s\": 0.2},
+  {\"name\": \"vm1\", \"url\": \"$VM_URL\", \"db\": \"one\", \"strings\": false, \"batch_s\": 0.2}]"
 "$VW_BIN" replay "$SIM" -c "$T/c1.json" --json >"$T/r1.jsonl" 2>"$T/r1.err"; rc=$?
 n=$(json_lines "$T/r1.jsonl")
 fi_=$(influx_count vw vw_features accel_rms_g); hi=$(influx_count vw vw_health state_code)
-vm_flush; fv=$(vm_count 'vw_features_accel_rms_g'); hv=$(vm_count 'vw_health_state_code')
-[ $rc -eq 0 ] && [ "$n" -gt 30 ] && [ "$fi_" = "$n" ] && [ "$hi" = "$n" ] && [ "$fv" = "$n" ] && [ "$hv" = "$n" ] \
-    && ok "replay of $n snapshots: $fi_ vw_features and $hi vw_health points in InfluxDB, $fv and $hv in VictoriaMetrics" \
-    || bad "replay: exit $rc, $n lines; influx $fi_/$hi, vm $fv/$hv: $(tail -3 "$T/r1.err")"
+vm_flush; fv=$(vm_count 'vw_features_accel_rms_g{db=""}'); hv=$(vm_count 'vw_health_state_code{db=""}')
+f1=$(vm_count 'vw_features_accel_rms_g{db="one"}')
+[ $rc -eq 0 ] && [ "$n" -gt 30 ] && [ "$fi_" = "$n" ] && [ "$hi" = "$n" ] && [ "$fv" = "$n" ] && [ "$hv" = "$n" ] && [ "$f1" = "$n" ] \
+    && ok "replay of $n snapshots: $fi_ vw_features and $hi vw_health points in InfluxDB; $fv and $hv in VictoriaMetrics by its 2.x API, $f1 by its 1.x API" \
+    || bad "replay: exit $rc, $n lines; influx $fi_/$hi, vm $fv/$hv, vm 1.x $f1: $(tail -3 "$T/r1.err")"
 # spot checks: tags, exact values and timestamps against the replay's own lines
 influx_query vw "SELECT accel_rms_g, velocity_rms_mm_s, state, diagnosis FROM vw_features GROUP BY *" >"$T/q1.json"
-vm_export 'vw_features_accel_rms_g' >"$T/v1.jsonl"
+vm_export 'vw_features_accel_rms_g{db=""}' >"$T/v1.jsonl"
 $PY - "$T/r1.jsonl" "$T/q1.json" "$T/v1.jsonl" >"$T/spot.out" 2>&1 <<'PYEOF'
 import json, sys
 from datetime import datetime, timezone
@@ -97,7 +99,7 @@ PYEOF
 [ $? -eq 0 ] && ok "$(cat "$T/spot.out")" || bad "spot check: $(tail -3 "$T/spot.out")"
 # the same replay again: the same points overwrite themselves
 "$VW_BIN" replay "$SIM" -c "$T/c1.json" >/dev/null 2>"$T/r1b.err"
-fi2=$(influx_count vw vw_features accel_rms_g); vm_flush; fv2=$(vm_count 'vw_features_accel_rms_g')
+fi2=$(influx_count vw vw_features accel_rms_g); vm_flush; fv2=$(vm_count 'vw_features_accel_rms_g{db=""}')
 [ "$fi2" = "$n" ] && [ "$fv2" = "$n" ] && ok "the same replay again: still $fi2 and $fv2 points (nothing doubled)" \
     || bad "replayed twice: influx $fi2, vm $fv2 (want $n): $(tail -2 "$T/r1b.err")"
 
