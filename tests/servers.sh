@@ -14,8 +14,9 @@
 #   vm_start_tls DIR CERT KEY [FLAG...]    the same with its own -tls
 #   vm_stop, vm_flush              force_flush makes what was written searchable at once
 #   vm_export SELECTOR             GET /api/v1/export?match[]=SELECTOR: prints JSON lines
-#   tls_make_ca DIR                a CA and a server certificate for 127.0.0.1 and localhost,
-#                                  signed by it; sets and prints TLS_CA, TLS_CERT, TLS_KEY
+#   tls_make_ca DIR                a CA, a server certificate for 127.0.0.1 and localhost and a
+#                                  client certificate, signed by it; sets and prints TLS_CA,
+#                                  TLS_CERT, TLS_KEY, TLS_CLIENT_CERT, TLS_CLIENT_KEY
 #   servers_stop_all               stops whatever of the above runs: call it from the EXIT trap
 #   servers_have                   true when influxd, victoria-metrics, curl and openssl are there
 #
@@ -279,8 +280,18 @@ tls_make_ca() { # DIR → DIR/ca.pem ca.key server.pem server.key (EC P-256, 10 
         openssl x509 -req -in "$_d/server.csr" -CA "$TLS_CA" -CAkey "$_d/ca.key" -CAcreateserial \
             -days 3650 -extfile "$_d/server.ext" -out "$TLS_CERT"
     } >"$_d/openssl.log" 2>&1 || { echo "servers: openssl failed:" >&2; tail -5 "$_d/openssl.log" >&2; return 1; }
-    chmod 600 "$TLS_KEY" "$_d/ca.key"
-    printf 'TLS_CA=%s\nTLS_CERT=%s\nTLS_KEY=%s\n' "$TLS_CA" "$TLS_CERT" "$TLS_KEY"
+    # a client certificate signed by the same CA, for servers that ask for one
+    TLS_CLIENT_CERT="$_d/client.pem"; TLS_CLIENT_KEY="$_d/client.key"
+    {
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -subj "/CN=vibewatch box" -keyout "$TLS_CLIENT_KEY" -out "$_d/client.csr" &&
+        printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$_d/client.ext" &&
+        openssl x509 -req -in "$_d/client.csr" -CA "$TLS_CA" -CAkey "$_d/ca.key" -CAcreateserial \
+            -days 3650 -extfile "$_d/client.ext" -out "$TLS_CLIENT_CERT"
+    } >>"$_d/openssl.log" 2>&1 || { echo "servers: openssl failed:" >&2; tail -5 "$_d/openssl.log" >&2; return 1; }
+    chmod 600 "$TLS_KEY" "$_d/ca.key" "$TLS_CLIENT_KEY"
+    printf 'TLS_CA=%s\nTLS_CERT=%s\nTLS_KEY=%s\nTLS_CLIENT_CERT=%s\nTLS_CLIENT_KEY=%s\n' "$TLS_CA" "$TLS_CERT" \
+        "$TLS_KEY" "$TLS_CLIENT_CERT" "$TLS_CLIENT_KEY"
 }
 
 servers_stop_all() {

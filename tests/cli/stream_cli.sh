@@ -170,7 +170,7 @@ assert reqs[2]["t"] - reqs[1]["t"] >= 0.9, "Retry-After: 1 not honoured (%.2f s)
 lines = sum(r["body"].count("\n") for r in reqs if r["status"] == 204)
 want = 2 * int(sys.argv[2])  # vw_features and vw_health per snapshot
 assert lines >= want, "accepted %d lines, want at least %d" % (lines, want)
-print("500 and 503 retried with the same gzipped batch, Retry-After honoured, then 204; %d lines accepted" % lines)
+print("500 and 503 retried (each retry carries the same lines first, gzipped, with the 2.x token), Retry-After honoured, then 204; %d lines accepted" % lines)
 PYEOF
 [ $? -eq 0 ] && ok "flaky server: $(cat "$T/f500.out")" || bad "flaky server: $(tail -3 "$T/f500.out")"
 dl="$T/d4/spool/refusing/deadletter.lp"
@@ -206,6 +206,18 @@ config "$T/c7.json" "$T/d7" "[{\"name\": \"tls\", \"url\": \"$VM_URL\", \"api\":
 "$VW_BIN" replay "$SIM" -c "$T/c7.json" --flush-timeout 3 >/dev/null 2>"$T/r7.err"; rc=$?
 [ $rc -eq 1 ] && grep -qi "certificate" "$T/r7.err" && ok "without the CA the certificate is refused, named in the log, and nothing is lost (exit 1, spooled)" \
     || bad "https without CA: exit $rc: $(grep -i tls "$T/r7.err" | tail -2)"
+# a server that asks for a client certificate
+fake fmtls --tls "$TLS_CERT" "$TLS_KEY" --client-ca "$TLS_CA"; PM=$FAKE_PORT
+config "$T/c9.json" "$T/d9" "[{\"name\": \"mtls\", \"url\": \"https://127.0.0.1:$PM\", \"db\": \"x\", \"ca_file\": \"$TLS_CA\", \"client_cert\": \"$TLS_CLIENT_CERT\", \"client_key\": \"$TLS_CLIENT_KEY\", \"batch_s\": 0.2}]"
+"$VW_BIN" replay "$SIM" -c "$T/c9.json" --json >"$T/r9.jsonl" 2>"$T/r9.err"; rc=$?
+n9=$(json_lines "$T/r9.jsonl")
+got=$($PY -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(sum(x['body'].count('vw_features,') for x in r if x['status']==204), r[0]['client'] if r else '-')" "$T/fmtls.log" 2>/dev/null)
+[ $rc -eq 0 ] && [ "$got" = "$n9 vibewatch box" ] && ok "a server that asks for a client certificate: the box's was presented (CN \"vibewatch box\") and all $n9 snapshots went" \
+    || bad "client certificate: exit $rc, got \"$got\" for $n9: $(tail -2 "$T/r9.err")"
+config "$T/c10.json" "$T/d10" "[{\"name\": \"mtls\", \"url\": \"https://127.0.0.1:$PM\", \"db\": \"x\", \"ca_file\": \"$TLS_CA\", \"batch_s\": 0.2}]"
+"$VW_BIN" replay "$SIM" -c "$T/c10.json" --flush-timeout 2 >/dev/null 2>"$T/r10.err"; rc=$?
+[ $rc -eq 1 ] && ok "without the client certificate the handshake is refused and the data stays spooled (exit 1): $(grep -m1 -o 'output mtls: [^;]*' "$T/r10.err" | cut -c1-120)" \
+    || bad "no client certificate: exit $rc: $(tail -2 "$T/r10.err")"
 influx_stop
 influx_start "$T/influxauth" auth || bad "influxd with auth did not start"
 influx_create_db vwa
