@@ -19,26 +19,7 @@
 
 #define CORPUS "tests/fuzz/corpus_config"
 
-static const char *corpus_dir(void)
-{
-    static char path[1024];
-    struct stat st;
-    if (stat(CORPUS, &st) == 0 && S_ISDIR(st.st_mode))
-        return CORPUS;
-    char exe[900];
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) {
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(path, sizeof path, "%s/../../../" CORPUS, exe);
-            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                return path;
-        }
-    }
-    return NULL;
-}
+static const char *corpus_dir(void) { return t_repo_dir(CORPUS); }
 
 static int starts_with(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
 

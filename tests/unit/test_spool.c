@@ -1244,29 +1244,13 @@ static int full_fs_child(const char *dir, int out_fd)
     return 0;
 }
 
+static int full_fs_child_of(void *dir, int fd) { return full_fs_child(dir, fd); }
+
 static void test_full_file_system(void)
 {
     const char *dir = subdir("fullfs");
-    int fds[2];
-    if (pipe(fds) != 0)
-        return;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        _exit(full_fs_child(dir, fds[1]));
-    }
-    close(fds[1]);
-    char buf[4096] = "";
-    size_t len = 0;
-    ssize_t k;
-    while ((k = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)k;
-    buf[len] = 0;
-    close(fds[0]);
-    int status;
-    waitpid(pid, &status, 0);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char buf[4096];
+    int code = t_fork_capture(full_fs_child_of, (void *)dir, buf, sizeof buf);
     if (code == 77) {
         t_skip("cannot mount a small tmpfs here (needs CAP_SYS_ADMIN in a mount namespace)");
         return;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *prog = "test";
@@ -101,6 +102,56 @@ const char *t_data_dir(const char *sub)
     else
         t_skip("data set %s is missing (set VW_DATA)", path);
     return NULL;
+}
+
+const char *t_repo_dir(const char *rel)
+{
+    static char path[1024];
+    struct stat st;
+    if (stat(rel, &st) == 0 && S_ISDIR(st.st_mode))
+        return rel;
+    char exe[900];
+    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k > 0) {
+        exe[k] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = 0;
+            snprintf(path, sizeof path, "%s/../../../%s", exe, rel);
+            if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                return path;
+        }
+    }
+    return NULL;
+}
+
+int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t outlen)
+{
+    int fds[2];
+    if (!outlen || pipe(fds) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(child(ctx, fds[1]));
+    }
+    close(fds[1]);
+    size_t len = 0;
+    ssize_t k;
+    while (len < outlen - 1 && (k = read(fds[0], out + len, outlen - 1 - len)) > 0)
+        len += (size_t)k;
+    out[len] = 0;
+    close(fds[0]);
+    int status;
+    if (waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* Names the program in every line it prints. */

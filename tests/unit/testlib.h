@@ -19,6 +19,15 @@ const char *t_tmpdir(void);
  * sub-folder is missing. */
 const char *t_data_dir(const char *sub);
 
+/* A folder of the repository by its path from the root (e.g. "tests/fuzz/corpus_config"): found
+ * from the working directory (tests run from the root), or else from this program's path
+ * (build/CONFIG/tests/ → ../../../REL); NULL when neither has it. */
+const char *t_repo_dir(const char *rel);
+/* Runs child(ctx, fd) in a forked process whose exit status is the function's return value; what
+ * it writes to fd (at most outlen − 1 bytes) comes back in out. Returns that status, or -1 when the
+ * child did not exit normally or could not be started. */
+int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t outlen);
+
 /* A fixed-seed generator shared by the tests (splitmix64; Box-Muller for Gaussian values), the
  * same on every platform, so a failing case can be replayed. */
 void t_rng_seed(uint64_t seed);
