@@ -310,9 +310,9 @@ int cmd_replay(int argc, char **argv)
         return 2;
     sigset_t set;
     block_signals(&set);
-    uint64_t unsent = 0;
+    uint64_t unsent = 0, refused = 0;
     vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL, .flush_timeout_s = flush_timeout,
-                          .unsent_out = &unsent};
+                          .unsent_out = &unsent, .refused_out = &refused};
     vw_pipeline *p = vw_pipeline_start(cfg, &o, err, sizeof err);
     if (!p) {
         fprintf(stderr, "vibewatch replay: %s\n", err);
@@ -337,6 +337,12 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "vibewatch replay: %llu bytes of line protocol are still unsent after %g s: they stay in "
                         "%s/spool/ and go out with the next run (see the log above for why)\n",
                 (unsigned long long)unsent, flush_timeout, cfg->data_dir);
+        rc = 1;
+    }
+    if (refused) {
+        fprintf(stderr, "vibewatch replay: %llu bytes of line protocol will never reach a store: refused by a server "
+                        "for good (kept in %s/spool/NAME/deadletter.lp), or dropped from a full spool (see the log above)\n",
+                (unsigned long long)refused, cfg->data_dir);
         rc = 1;
     }
     vw_config_free(cfg);

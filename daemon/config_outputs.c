@@ -69,6 +69,8 @@ static int read_influx(vw_cfg_ctx *x, const cJSON *o, vw_cfg_influx *f, const vw
         return vw_cfg_fail(x, "user", "the 2.x API authenticates with \"token\", not user and password");
     if (f->api == 1 && (f->org || f->bucket || f->token))
         return vw_cfg_fail(x, f->token ? "token" : "org", "belongs to the 2.x API (\"api\": 2)");
+    if (f->api == 2 && (f->db || f->rp))
+        return vw_cfg_fail(x, f->db ? "db" : "rp", "belongs to the 1.x API (\"api\": 1); the 2.x API writes to a bucket");
     if (f->spool_mb * 1024 < 4 * f->batch_kb)
         return vw_cfg_fail(x, "spool_mb", "must hold at least 4 batches of batch_kb (%g kB)", f->batch_kb);
     if ((f->client_cert != NULL) != (f->client_key != NULL))

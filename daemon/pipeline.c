@@ -727,10 +727,10 @@ static char *box_metrics_json(vw_pipeline *p)
 }
 
 /* The history keeps the monitor's numbers beside the features, so they trend and aggregate too. */
-enum { M_ANOMALY, M_THRESHOLD, M_HEALTH, M_HI, M_RUL, M_RUL_LO, M_RUL_HI, M_P7, M_P14, NMON };
+enum { M_ANOMALY, M_THRESHOLD, M_HEALTH, M_HI, M_RUL, M_RUL_LO, M_RUL_HI, M_P7, M_P14, M_SKIPPED, NMON };
 #define NSTORED (NFEAT + NMON)
 static const char *const stored_names[NSTORED] = {
-    VW_SNAPSHOT_FEATURE_NAMES, "anomaly", "threshold", "health", "hi", "rul_h", "rul_lo_h", "rul_hi_h", "p_fail_7d", "p_fail_14d"};
+    VW_SNAPSHOT_FEATURE_NAMES, "anomaly", "threshold", "health", "hi", "rul_h", "rul_lo_h", "rul_hi_h", "p_fail_7d", "p_fail_14d", "skipped"};
 
 static void stored_monitor_values(const result *r, double *v)
 {
@@ -748,6 +748,7 @@ static void stored_monitor_values(const result *r, double *v)
     v[M_RUL_HI] = isfinite(m->rul_hi_h) ? m->rul_hi_h : NAN;
     v[M_P7] = m->p_fail_7d;
     v[M_P14] = m->p_fail_14d;
+    v[M_SKIPPED] = m->skipped ? 1 : NAN; /* a restart's catch-up must tell skipped from not scored */
 }
 
 static void *sink_main(void *arg)
@@ -847,11 +848,11 @@ static void *sink_main(void *arg)
             if (mono_ns() >= next_metrics) { /* the box's own health, once a minute of wall time */
                 next_metrics = mono_ns() + 60000000000LL;
                 char *m = box_metrics_json(p);
+                cJSON *mj = m ? cJSON_Parse(m) : NULL;
+                vw_stream_metrics(p->stream, r->t_ns, mj); /* the stream first, as for snapshots */
+                cJSON_Delete(mj);
                 if (m)
                     store_history_metrics(p->store, r->t_ns, m, err, sizeof err);
-                cJSON *mj = m ? cJSON_Parse(m) : NULL;
-                vw_stream_metrics(p->stream, r->t_ns, mj);
-                cJSON_Delete(mj);
                 free(m);
             }
             if (++since_prune >= 20) { /* cheap when there is nothing to prune; keeps the cap tight */
@@ -907,6 +908,7 @@ static int catch_up_row(void *ctx, int64_t t_ns, const char *state, const char *
         .failure_value = c->p->fail_feat >= 0 ? json_num(f, vw_snapshot_feature_names[c->p->fail_feat]) : NAN,
         .iso_zone_d = json_num(f, "iso_zone") == 4,
         .sensor_fault = strcmp(state, "sensor_fault") == 0,
+        .skipped = json_num(f, "skipped") == 1,
     };
     cJSON_Delete(f);
     models_monitor_output o;
@@ -1119,6 +1121,8 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
         uint64_t unsent = vw_stream_flush(p->stream, p->opts.flush_timeout_s);
         if (p->opts.unsent_out)
             *p->opts.unsent_out = unsent;
+        if (p->opts.refused_out)
+            *p->opts.refused_out = vw_stream_undelivered(p->stream);
     }
     vw_stream_stop(p->stream);
     job *j;

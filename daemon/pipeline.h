@@ -37,6 +37,7 @@ typedef struct vw_pipeline_opts {
     void *ctx;
     double flush_timeout_s;  /* replay: how long finish waits for the outputs to send everything */
     uint64_t *unsent_out;    /* replay: the bytes the outputs could not send by then */
+    uint64_t *refused_out;   /* replay: the bytes they never will (dead letters, drops) */
 } vw_pipeline_opts;
 
 typedef struct vw_pipeline vw_pipeline;

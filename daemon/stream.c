@@ -301,6 +301,17 @@ cJSON *vw_stream_status(vw_stream *s)
     return arr;
 }
 
+uint64_t vw_stream_undelivered(vw_stream *s)
+{
+    uint64_t n = 0;
+    for (int i = 0; s && i < s->n; i++) {
+        store_influx_stats st;
+        store_influx_get_stats(s->out[i], &st);
+        n += st.dead_bytes + st.put_failed_bytes + st.spool_dropped_bytes;
+    }
+    return n;
+}
+
 void vw_stream_totals(vw_stream *s, uint64_t *spool_bytes, uint64_t *dropped_bytes, uint64_t *dead_batches)
 {
     *spool_bytes = *dropped_bytes = *dead_batches = 0;

@@ -61,5 +61,8 @@ void vw_stream_stop(vw_stream *s); /* spools what is queued; NULL is fine */
 struct cJSON *vw_stream_status(vw_stream *s);
 /* Sums over the outputs, for the box metrics. */
 void vw_stream_totals(vw_stream *s, uint64_t *spool_bytes, uint64_t *dropped_bytes, uint64_t *dead_batches);
+/* Bytes that will never reach a store, since start: refused for good (dead letters), not
+ * spooled, or dropped from a full spool. */
+uint64_t vw_stream_undelivered(vw_stream *s);
 
 #endif

@@ -684,9 +684,9 @@ int models_monitor_replay(models_monitor *m, const models_monitor_past *p, model
     o->threshold = m->threshold;
     if (p->sensor_fault) {
         set_state(m, MODELS_ST_SENSOR_FAULT, o);
-    } else if (!isfinite(p->anomaly)) { /* skipped (stopped, off speed): the state stayed */
+    } else if (p->skipped) { /* stopped, off speed: the state stayed */
         set_state(m, !m->have_assessed ? MODELS_ST_OK : m->assessed, o);
-    } else {
+    } else { /* as live, also when no sub-frame could be scored (anomaly NAN) */
         advance(m, p->t_h, p->anomaly, p->failure_value, p->iso_zone_d, o);
     }
     return 0;

@@ -148,9 +148,10 @@ int models_monitor_update(models_monitor *m, const models_monitor_input *in, mod
 /* A snapshot assessed before a restart, as the history kept it. */
 typedef struct models_monitor_past {
     double t_h;
-    double anomaly;             /* NAN: it was skipped (stopped, off speed) or not scored */
+    double anomaly;             /* NAN when not scored */
     double failure_value;       /* NAN without */
     bool iso_zone_d, sensor_fault;
+    bool skipped;               /* stopped or off speed: it changed nothing */
 } models_monitor_past;
 /* Catches a restored monitor up with the snapshots it assessed since its model was learned,
  * oldest first: the health window, onset, the degradation model and the state go on where they

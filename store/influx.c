@@ -30,6 +30,9 @@ struct store_influx {
     pthread_cond_t wake, idle;
     bool stopping, flush_req;
     double oldest_t;          /* when the oldest unsent line was spooled (monotonic s); 0: none */
+    bool in_flight;           /* a peeked batch is being sent */
+    double put_in_flight_t;   /* the first put while it was (0: none): the age of what stays */
+    uint64_t pending_at_peek; /* batches pending when it was peeked */
     store_influx_stats st;
     store_spool *spool;
     /* thread-owned */
@@ -180,16 +183,23 @@ static enum send_result post(store_influx *w, const char *data, size_t len, int 
         if (*p == '\n' || *p == '\r')
             *p = ' ';
     set_error(w, (int)code, "HTTP %ld: %.200s", code, w->body);
-    if (code == 408 || code == 429 || code >= 500)
-        return RETRY;
-    return DEAD;
+    /* only a 4xx says the server will never take this batch; a redirect (a proxy sending http to
+     * https) or anything else is a configuration or network problem: the data waits */
+    if (code >= 400 && code < 500 && code != 408 && code != 429)
+        return DEAD;
+    if (code >= 300 && code < 400) {
+        char *loc = NULL;
+        curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+        set_error(w, (int)code, "HTTP %ld: redirected to %.150s (give that URL in the config)", code, loc ? loc : "?");
+    }
+    return RETRY;
 }
 
 /* ---- the dead letters ------------------------------------------------------------------------ */
 
 static void dead_letter(store_influx *w, const char *data, size_t len, int status)
 {
-    char path[1100];
+    char path[1200];
     snprintf(path, sizeof path, "%s/deadletter.lp", w->spool_dir);
     struct stat sb;
     uint64_t have = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
@@ -251,9 +261,24 @@ static bool send_some(store_influx *w)
     size_t len = 0, count = 0;
     int prc = due && w->st.spool_pending_batches ? store_spool_peek_many(w->spool, w->cfg.batch_bytes, &id, &data, &len, &count)
                                                  : -ENOENT;
+    if (prc == 0) {
+        w->in_flight = true;
+        w->put_in_flight_t = 0;
+        w->pending_at_peek = w->st.spool_pending_batches;
+    } else if (due) {
+        refresh_spool_stats(w); /* a peek may have cut corrupt records */
+    }
     pthread_mutex_unlock(&w->lock);
-    if (prc != 0)
+    if (prc != 0) {
+        if (due && prc != -ENOENT) { /* the disk, not the server: back off and say so */
+            set_error(w, 0, "reading the spool: %s", strerror(-prc));
+            if (w->cfg.log && w->failures == 0)
+                w->cfg.log(3, "output %s: reading the spool: %s", w->name, strerror(-prc));
+            w->failures++;
+            w->next_try = t + fmin(BACKOFF_MAX_S, BACKOFF_MIN_S * pow(2, w->failures < 10 ? w->failures : 10));
+        }
         return false;
+    }
     /* token bucket: drain_kb_s, with a burst of one batch */
     double rate = w->cfg.drain_kb_s * 1024;
     double burst = (double)w->cfg.batch_bytes;
@@ -279,7 +304,14 @@ static bool send_some(store_influx *w)
             w->st.connected = true;
             w->st.last_http_status = status;
         }
+        if (r == SENT)
+            w->st.last_error[0] = 0;
         refresh_spool_stats(w);
+        /* what stays is due by its own age: lines put while this batch was out are as old as
+         * the first of them; lines that were already waiting (the batch was full) are due now */
+        if (w->st.spool_pending_batches && count >= w->pending_at_peek)
+            w->oldest_t = w->put_in_flight_t > 0 ? w->put_in_flight_t : t;
+        w->in_flight = false;
         pthread_cond_broadcast(&w->idle);
         pthread_mutex_unlock(&w->lock);
         if (rrc < 0 && w->cfg.log)
@@ -308,6 +340,7 @@ static bool send_some(store_influx *w)
     w->next_try = t + delay;
     pthread_mutex_lock(&w->lock);
     w->st.retries++;
+    w->in_flight = false;
     pthread_cond_broadcast(&w->idle);
     pthread_mutex_unlock(&w->lock);
     free(data);
@@ -502,8 +535,16 @@ int store_influx_put(store_influx *w, const char *lines, size_t len)
         return -EINVAL;
     if (!len)
         return 0;
-    if (lines[len - 1] != '\n' || len > w->cfg.spool_bytes / 2)
+    if (lines[len - 1] != '\n' || len > w->cfg.spool_bytes / 2) {
+        pthread_mutex_lock(&w->lock);
+        w->st.put_failed_bytes += len;
+        snprintf(w->st.last_error, sizeof w->st.last_error, "a chunk of %zu bytes is not whole lines or is over "
+                 "half the spool", len);
+        pthread_mutex_unlock(&w->lock);
+        if (w->cfg.log)
+            w->cfg.log(3, "output %s: %zu bytes refused: not whole lines, or more than half the spool", w->name, len);
         return -EINVAL;
+    }
     char err[200];
     pthread_mutex_lock(&w->lock);
     uint64_t dropped_before = w->st.spool_dropped_batches, dropped_bytes_before = w->st.spool_dropped_bytes;
@@ -514,6 +555,8 @@ int store_influx_put(store_influx *w, const char *lines, size_t len)
             w->st.lines_in += lines[k] == '\n';
         if (!w->oldest_t)
             w->oldest_t = now_s();
+        if (w->in_flight && !w->put_in_flight_t)
+            w->put_in_flight_t = now_s();
     } else {
         w->st.put_failed_bytes += len;
         snprintf(w->st.last_error, sizeof w->st.last_error, "spool: %s", err);
