@@ -20,7 +20,6 @@
 #include "log.h"
 #include "models/monitor.h"
 #include "models/prior.h"
-#include "models/textfile.h"
 #include "pipeline.h"
 #include "replay_setup.h"
 

@@ -10,7 +10,9 @@
  *   - the distribution of life (installation → failure, hours) and of the degradation phase
  *     (onset → failure, hours), each log-normal: the usual model of bearing lives (L10 fatigue
  *     lives are Weibull/log-normal; with a handful of runs the two cannot be told apart, and the
- *     log-normal keeps the conditional formulas closed).
+ *     log-normal keeps the conditional formulas closed). A box estimates from the life (given the
+ *     bearing's age); the degradation phase is kept for the engineer reading the file: on the
+ *     PRONOSTIA runs it spans 1 % to 81 % of life, too wide to estimate from.
  *
  * File ("vibewatch-prior", version 1): JSON; see models_prior_to_json. Pure data and pure
  * functions: no threads, no allocation except the JSON text. */

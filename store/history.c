@@ -978,6 +978,32 @@ int store_history_event(store_history *h, int64_t t_ns, const char *asset_id, co
     return rc == SQLITE_DONE ? 0 : db_fail(h, rc, "event", err, errlen);
 }
 
+/* The newest row of a channel by query q (columns t_ns, a text): its time and a malloc'd copy of
+ * the text (out may be NULL). 0, -ENOENT when there is none. */
+static int newest_text(store_history *h, int q, const char *sensor_id, const char *channel, int64_t *t_ns, char **out)
+{
+    if (!h || !sensor_id || !channel)
+        return -EINVAL;
+    sqlite3_stmt *s = stmt(h, q);
+    bind_text(s, 1, sensor_id);
+    bind_text(s, 2, channel);
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (t_ns)
+            *t_ns = sqlite3_column_int64(s, 0);
+        if (out) {
+            const unsigned char *j = sqlite3_column_text(s, 1);
+            *out = j ? strdup((const char *)j) : NULL;
+            if (!*out)
+                ret = -ENOMEM;
+        }
+    } else {
+        ret = rc == SQLITE_DONE ? -ENOENT : errno_of(rc) ? errno_of(rc) : -EIO;
+    }
+    sqlite3_reset(s);
+    return ret;
+}
+
 int store_history_model_add(store_history *h, int64_t t_ns, const char *sensor_id, const char *channel,
                             const char *model_json, char *err, size_t errlen)
 {
@@ -1048,24 +1074,9 @@ int store_history_event_last(store_history *h, const char *asset_id, const char 
 int store_history_model_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,
                                char **model_json)
 {
-    if (!h || !sensor_id || !channel || !model_json)
+    if (!model_json)
         return -EINVAL;
-    sqlite3_stmt *s = stmt(h, Q_MODEL_GET);
-    bind_text(s, 1, sensor_id);
-    bind_text(s, 2, channel);
-    int rc = sqlite3_step(s), ret = 0;
-    if (rc == SQLITE_ROW) {
-        if (t_ns)
-            *t_ns = sqlite3_column_int64(s, 0);
-        const unsigned char *j = sqlite3_column_text(s, 1);
-        *model_json = j ? strdup((const char *)j) : NULL;
-        if (!*model_json)
-            ret = -ENOMEM;
-    } else {
-        ret = rc == SQLITE_DONE ? -ENOENT : errno_of(rc) ? errno_of(rc) : -EIO;
-    }
-    sqlite3_reset(s);
-    return ret;
+    return newest_text(h, Q_MODEL_GET, sensor_id, channel, t_ns, model_json);
 }
 
 int store_history_metrics(store_history *h, int64_t t_ns, const char *metrics_json, char *err, size_t errlen)
@@ -1338,26 +1349,7 @@ uint64_t store_history_size_bytes(store_history *h) { return h ? size_now(h) : 0
 int store_history_latest(store_history *h, const char *sensor_id, const char *channel, int64_t *t_ns,
                          char **features_json)
 {
-    if (!h || !sensor_id || !channel)
-        return -EINVAL;
-    sqlite3_stmt *s = stmt(h, Q_LATEST);
-    bind_text(s, 1, sensor_id);
-    bind_text(s, 2, channel);
-    int rc = sqlite3_step(s), ret = 0;
-    if (rc == SQLITE_ROW) {
-        if (t_ns)
-            *t_ns = sqlite3_column_int64(s, 0);
-        if (features_json) {
-            const unsigned char *j = sqlite3_column_text(s, 1);
-            *features_json = j ? strdup((const char *)j) : NULL;
-            if (!*features_json)
-                ret = -ENOMEM;
-        }
-    } else {
-        ret = rc == SQLITE_DONE ? -ENOENT : errno_of(rc) ? errno_of(rc) : -EIO;
-    }
-    sqlite3_reset(s);
-    return ret;
+    return newest_text(h, Q_LATEST, sensor_id, channel, t_ns, features_json);
 }
 
 /* Shared by spectra and waveforms: columns t_ns, a REAL (df_hz or rate_hz), a REAL (top_db or

@@ -3,20 +3,17 @@
  * on data time, waveform scheduling, kill -9 at random moments, a full file system, and the errors
  * a person sees. The database is also read directly through SQLite (the schema is the file
  * format), from a second connection as the web API would. */
-#define _GNU_SOURCE /* unshare, CLONE_NEWNS: the full-file-system test */
 #include "store/history.h"
 #include "testlib.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1054,11 +1051,6 @@ static void test_errors(void)
  * 77 no permission to mount, else the number of the failed check. */
 static int full_fs_child(const char *dir, int out_fd)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-        return 77;
-    mkdir(dir, 0755);
-    if (mount("tmpfs", dir, "tmpfs", 0, "size=16m") != 0)
-        return 77;
     store_retention r = keep_all();
     r.max_mb = 32;
     char err[256];
@@ -1088,14 +1080,12 @@ static int full_fs_child(const char *dir, int out_fd)
     return failures ? 11 : trend != n ? 12 : !newest ? 13 : spectra < n / 4 ? 14 : 0;
 }
 
-static int full_fs_child_of(void *dir, int fd) { return full_fs_child(dir, fd); }
-
 static void test_full_file_system(void)
 {
     const char *dir = subdir("fullfs");
     char buf[2048];
-    int code = t_fork_capture(full_fs_child_of, (void *)dir, buf, sizeof buf);
-    if (code == 77) {
+    int code = t_in_tmpfs(dir, "16m", full_fs_child, buf, sizeof buf);
+    if (code == T_NO_TMPFS) {
         t_skip("cannot mount a small tmpfs here (needs CAP_SYS_ADMIN in a mount namespace)");
         return;
     }

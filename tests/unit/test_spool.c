@@ -4,20 +4,17 @@
  * directly, with a CRC-32 of the test's own, as the header describes them (the layout is the file
  * format). Every batch's content is a function of its id (its id, mixed, repeated), so a batch
  * read back is checked without keeping copies. */
-#define _GNU_SOURCE /* unshare, CLONE_NEWNS: the full-file-system test */
 #include "store/spool.h"
 #include "testlib.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1120,11 +1117,6 @@ static size_t len_4k(uint64_t id) { (void)id; return 4000; }
  * permission to mount, else the number of the failed check (with a line on out_fd). */
 static int full_fs_child(const char *dir, int out_fd)
 {
-    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-        return 77;
-    mkdir(dir, 0755);
-    if (mount("tmpfs", dir, "tmpfs", 0, "size=1m") != 0)
-        return 77;
     char err[512] = "", path[700];
     static uint8_t buf[4000];
     /* 1. the spool alone fills it (max_bytes 4 MiB > 1 MiB): the oldest make room, every append works */
@@ -1244,14 +1236,12 @@ static int full_fs_child(const char *dir, int out_fd)
     return 0;
 }
 
-static int full_fs_child_of(void *dir, int fd) { return full_fs_child(dir, fd); }
-
 static void test_full_file_system(void)
 {
     const char *dir = subdir("fullfs");
     char buf[4096];
-    int code = t_fork_capture(full_fs_child_of, (void *)dir, buf, sizeof buf);
-    if (code == 77) {
+    int code = t_in_tmpfs(dir, "1m", full_fs_child, buf, sizeof buf);
+    if (code == T_NO_TMPFS) {
         t_skip("cannot mount a small tmpfs here (needs CAP_SYS_ADMIN in a mount namespace)");
         return;
     }

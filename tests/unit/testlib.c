@@ -1,4 +1,5 @@
 /* tests/unit/testlib.c — see testlib.h. */
+#define _GNU_SOURCE /* unshare, CLONE_NEWNS */
 #include "testlib.h"
 
 #include <math.h>
@@ -6,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,6 +129,42 @@ const char *t_repo_dir(const char *rel)
     return NULL;
 }
 
+int t_starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+int t_corpus_each(const char *rel, void (*fn)(void *ctx, const char *name, const unsigned char *data, size_t len),
+                  void *ctx)
+{
+    const char *dir = t_repo_dir(rel);
+    T_CHECK(dir != NULL, "%s not found (run from the repository root)", rel);
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (dir)
+        T_CHECK(d != NULL, "cannot open %s", dir);
+    if (!d)
+        return -1;
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        long n = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+        unsigned char *buf = n >= 0 && fseek(f, 0, SEEK_SET) == 0 ? malloc(n > 0 ? (size_t)n : 1) : NULL;
+        size_t got = buf ? fread(buf, 1, (size_t)n, f) : 0;
+        if (f)
+            fclose(f);
+        T_CHECK(buf && got == (size_t)n, "%s: cannot read it whole", path);
+        if (buf && got == (size_t)n) {
+            fn(ctx, e->d_name, buf, got);
+            files++;
+        }
+        free(buf);
+    }
+    closedir(d);
+    return files;
+}
+
 int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t outlen)
 {
     int fds[2];
@@ -152,6 +192,30 @@ int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t
     if (waitpid(pid, &status, 0) < 0)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+typedef struct tmpfs_job {
+    const char *dir, *size;
+    int (*fn)(const char *dir, int fd);
+} tmpfs_job;
+
+static int tmpfs_child(void *ctx, int fd)
+{
+    const tmpfs_job *j = ctx;
+    char opts[64];
+    snprintf(opts, sizeof opts, "size=%s", j->size);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return T_NO_TMPFS;
+    mkdir(j->dir, 0755);
+    if (mount("tmpfs", j->dir, "tmpfs", 0, opts) != 0)
+        return T_NO_TMPFS;
+    return j->fn(j->dir, fd);
+}
+
+int t_in_tmpfs(const char *dir, const char *size, int (*fn)(const char *dir, int fd), char *out, size_t outlen)
+{
+    tmpfs_job j = {dir, size, fn};
+    return t_fork_capture(tmpfs_child, &j, out, outlen);
 }
 
 /* Names the program in every line it prints. */

@@ -23,10 +23,24 @@ const char *t_data_dir(const char *sub);
  * from the working directory (tests run from the root), or else from this program's path
  * (build/CONFIG/tests/ → ../../../REL); NULL when neither has it. */
 const char *t_repo_dir(const char *rel);
+/* Calls fn for every file of the repository folder rel (a fuzz corpus), its bytes in a buffer of
+ * exactly their size (so ASan sees a read past the end). Returns the number of files, or -1 (and a
+ * failed check) when the folder is not found. */
+int t_corpus_each(const char *rel, void (*fn)(void *ctx, const char *name, const unsigned char *data, size_t len),
+                  void *ctx);
+/* s starts with prefix. */
+int t_starts_with(const char *s, const char *prefix);
 /* Runs child(ctx, fd) in a forked process whose exit status is the function's return value; what
  * it writes to fd (at most outlen − 1 bytes) comes back in out. Returns that status, or -1 when the
  * child did not exit normally or could not be started. */
 int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t outlen);
+
+/* Runs fn(dir, fd) in a forked child that has a tmpfs of `size` ("16m") mounted on dir in a
+ * private mount namespace — a small file system to fill. Its output comes back as with
+ * t_fork_capture. Returns fn's status, T_NO_TMPFS when the namespace or the mount is not allowed
+ * here (the caller skips), or -1. */
+#define T_NO_TMPFS 77
+int t_in_tmpfs(const char *dir, const char *size, int (*fn)(const char *dir, int fd), char *out, size_t outlen);
 
 /* A fixed-seed generator shared by the tests (splitmix64; Box-Muller for Gaussian values), the
  * same on every platform, so a failing case can be replayed. */
