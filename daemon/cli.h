@@ -4,6 +4,8 @@
 #ifndef VW_DAEMON_CLI_H
 #define VW_DAEMON_CLI_H
 
+#include <stddef.h>
+
 int cmd_analyze(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_record(int argc, char **argv);
@@ -12,6 +14,19 @@ int cmd_replay(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_fit_prior(int argc, char **argv);
 int cmd_maintenance(int argc, char **argv);
+int cmd_ack(int argc, char **argv);
+int cmd_alert_test(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+
+/* Requests to the running box (cmd_run.c): DATA_DIR/KIND/ASSET holding text, renamed into place.
+ * 0 or -errno with err. */
+int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, char *err,
+                   size_t errlen);
+/* Options -c CONFIG, --data-dir DIR (and --user, --note when user/note are given) and one ASSET of
+ * the config. Returns -1 with *asset and *dir malloc'd to go on, or the exit status (0 after
+ * --help, 2 for a usage error). */
+int vw_request_cmd(int argc, char **argv, const char *kind, const char *usage, char **asset, char **dir,
+                   const char **user, const char **note);
 
 /* Parses a comma-separated list of exactly n finite numbers ("2700,4200"); 0 or -EINVAL. */
 int cli_parse_doubles(const char *s, double *out, int n);

@@ -16,6 +16,7 @@
 #include "web/http.h"
 
 #include <cJSON.h>
+#include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -79,13 +80,36 @@ static void block_signals(sigset_t *set)
     pthread_sigmask(SIG_BLOCK, set, NULL);
 }
 
-/* "Maintenance done" requests (`vibewatch maintenance ASSET`): a file DATA_DIR/maintenance/ASSET,
- * taken (deleted) once the pipeline has it. A request for an asset this config does not have is
- * logged and removed. */
-static void take_maintenance_requests(running *r)
+/* Requests from other commands to the running box: a file DATA_DIR/KIND/ASSET ("maintenance":
+ * `vibewatch maintenance`, empty; "ack": `vibewatch ack`, {"user":…, "note":…}), written whole
+ * (renamed into place) and taken (deleted) once the pipeline has it. A request for an asset this
+ * config does not have is logged and removed. */
+int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, char *err,
+                   size_t errlen)
+{
+    char dir[VW_CFG_MAX_PATH + 32], tmp[VW_CFG_MAX_PATH + 128], file[VW_CFG_MAX_PATH + 128];
+    snprintf(dir, sizeof dir, "%s/%s", data_dir, kind);
+    snprintf(file, sizeof file, "%s/%s", dir, asset);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, asset);
+    FILE *f = NULL;
+    if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || !(f = fopen(tmp, "w"))) {
+        snprintf(err, errlen, "%s: %s", f ? tmp : dir, strerror(errno));
+        return -errno;
+    }
+    bool ok = fputs(text, f) >= 0;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, file) != 0) {
+        snprintf(err, errlen, "%s: %s", file, strerror(errno));
+        unlink(tmp);
+        return -EIO;
+    }
+    return 0;
+}
+
+static void take_requests(running *r, const char *kind)
 {
     char dir[VW_CFG_MAX_PATH + 32];
-    snprintf(dir, sizeof dir, "%s/maintenance", r->cfg->data_dir);
+    snprintf(dir, sizeof dir, "%s/%s", r->cfg->data_dir, kind);
     DIR *d = opendir(dir);
     if (!d)
         return;
@@ -95,17 +119,36 @@ static void take_maintenance_requests(running *r)
             continue;
         char path[sizeof dir + 300];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (vw_pipeline_maintenance(r->pipe, e->d_name) < 0)
-            vw_log(VW_LOG_WARNING, "run", "maintenance request %s: no asset of that id in this configuration", path);
+        int rc;
+        if (!strcmp(kind, "maintenance")) {
+            rc = vw_pipeline_maintenance(r->pipe, e->d_name);
+        } else {
+            FILE *f = fopen(path, "r");
+            char buf[2048];
+            size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+            if (f)
+                fclose(f);
+            buf[n] = 0;
+            cJSON *o = cJSON_Parse(buf);
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "user"), *no = cJSON_GetObjectItemCaseSensitive(o, "note");
+            rc = vw_pipeline_ack(r->pipe, e->d_name, cJSON_IsString(u) ? u->valuestring : "unknown",
+                                 cJSON_IsString(no) ? no->valuestring : "");
+            cJSON_Delete(o);
+        }
+        if (rc == -ENOENT)
+            vw_log(VW_LOG_WARNING, "run", "%s request %s: no asset of that id in this configuration", kind, path);
         unlink(path);
     }
     closedir(d);
 }
 
-int cmd_maintenance(int argc, char **argv)
+/* The common part of `vibewatch maintenance` and `vibewatch ack`: options, the config, the asset. */
+int vw_request_cmd(int argc, char **argv, const char *kind, const char *usage, char **out_asset, char **out_dir,
+                   const char **user, const char **note)
 {
     const char *path = NULL, *data_dir = NULL;
-    static const struct option lo[] = {{"config", 1, 0, 'c'}, {"data-dir", 1, 0, 'd'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option lo[] = {{"config", 1, 0, 'c'}, {"data-dir", 1, 0, 'd'}, {"user", 1, 0, 'u'},
+                                       {"note", 1, 0, 'n'},   {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     int opt;
     optind = 1;
     opterr = 0;
@@ -114,46 +157,63 @@ int cmd_maintenance(int argc, char **argv)
             path = optarg;
         else if (opt == 'd')
             data_dir = optarg;
+        else if (opt == 'u' && user)
+            *user = optarg;
+        else if (opt == 'n' && note)
+            *note = optarg;
         else if (opt == 'h') {
-            puts("usage: vibewatch maintenance ASSET [-c CONFIG] [--data-dir DIR]\n"
-                 "  Tells the running box that maintenance was done on ASSET (a bearing renewed, a machine\n"
-                 "  realigned): each of its channels learns a new healthy baseline from its next snapshot,\n"
-                 "  and its age counts from then. Taken within a second; kept until the box runs.");
+            puts(usage);
             return 0;
         } else {
-            fprintf(stderr, "vibewatch maintenance: unknown option or missing value: %s\n", argv[optind - 1]);
+            fprintf(stderr, "vibewatch %s: unknown option or missing value: %s\n", kind, argv[optind - 1]);
             return 2;
         }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "vibewatch maintenance: give one ASSET id\n");
+        fprintf(stderr, "vibewatch %s: give one ASSET id\n", kind);
         return 2;
     }
     const char *asset = argv[optind];
     char err[768];
     vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
     if (!cfg) {
-        fprintf(stderr, "vibewatch maintenance: %s\n", err);
+        fprintf(stderr, "vibewatch %s: %s\n", kind, err);
         return 2;
     }
-    int rc = 0;
+    int rc = -1;
     if (!vw_config_asset(cfg, asset)) {
-        fprintf(stderr, "vibewatch maintenance: %s has no asset \"%s\"\n", path ? path : "the embedded default", asset);
+        fprintf(stderr, "vibewatch %s: %s has no asset \"%s\"\n", kind, path ? path : "the embedded default", asset);
         rc = 2;
     } else {
-        char dir[VW_CFG_MAX_PATH + 32], file[VW_CFG_MAX_PATH + 128];
-        snprintf(dir, sizeof dir, "%s/maintenance", data_dir ? data_dir : cfg->data_dir);
-        snprintf(file, sizeof file, "%s/%s", dir, asset);
-        FILE *f = NULL;
-        if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || !(f = fopen(file, "w"))) {
-            fprintf(stderr, "vibewatch maintenance: %s: %s\n", f ? file : dir, strerror(errno));
+        *out_asset = strdup(asset);
+        *out_dir = strdup(data_dir ? data_dir : cfg->data_dir);
+        if (!*out_asset || !*out_dir)
+            rc = 1;
+    }
+    vw_config_free(cfg);
+    return rc;
+}
+
+int cmd_maintenance(int argc, char **argv)
+{
+    char *asset = NULL, *dir = NULL, err[512];
+    int rc = vw_request_cmd(argc, argv, "maintenance",
+                            "usage: vibewatch maintenance ASSET [-c CONFIG] [--data-dir DIR]\n"
+                            "  Tells the running box that maintenance was done on ASSET (a bearing renewed, a machine\n"
+                            "  realigned): each of its channels learns a new healthy baseline from its next snapshot,\n"
+                            "  and its age counts from then. Taken within a second; kept until the box runs.",
+                            &asset, &dir, NULL, NULL);
+    if (rc < 0) {
+        rc = 0;
+        if (vw_request_put(dir, "maintenance", asset, "", err, sizeof err) < 0) {
+            fprintf(stderr, "vibewatch maintenance: %s\n", err);
             rc = 1;
         } else {
-            fclose(f);
             printf("maintenance on %s requested: the box learns a new baseline from its next snapshot\n", asset);
         }
     }
-    vw_config_free(cfg);
+    free(asset);
+    free(dir);
     return rc;
 }
 
@@ -242,7 +302,10 @@ int cmd_run(int argc, char **argv)
             sd_notify(0, "READY=1");
             continue;
         }
-        take_maintenance_requests(&r);
+        take_requests(&r, "maintenance");
+        take_requests(&r, "ack");
+        if (seconds % 5 == 0)
+            vw_pipeline_watchdog(r.pipe);
         if (++seconds % 10 == 0) {
             char summary[256], status[300];
             vw_pipeline_summary(r.pipe, summary, sizeof summary);
@@ -290,8 +353,9 @@ int cmd_replay(int argc, char **argv)
                  "  Runs the appliance's pipeline over recordings in data time, as fast as possible, writes the\n"
                  "  history, and exits when the source ends. With -c the config's first sensor reads SOURCE.\n"
                  "  --json prints one line per snapshot and channel, and {\"event\": \"state\", …} at every change.\n"
-                 "  --flush-timeout S: at the end, wait up to S seconds (default 60) for the config's outputs to\n"
-                 "  send everything; exit 1 if anything is still unsent (it stays in the spool).\n"
+                 "  --flush-timeout S: at the end, wait up to S seconds (default 60) for the config's outputs and\n"
+                 "  alert destinations to send everything; exit 1 if anything is still unsent (it stays in the\n"
+                 "  spool or the alerts' outbox).\n"
                  VW_REPLAY_FLAGS_HELP);
             return 0;
         default:
@@ -311,8 +375,9 @@ int cmd_replay(int argc, char **argv)
     sigset_t set;
     block_signals(&set);
     uint64_t unsent = 0, refused = 0;
+    long alerts_pending = 0;
     vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL, .flush_timeout_s = flush_timeout,
-                          .unsent_out = &unsent, .refused_out = &refused};
+                          .unsent_out = &unsent, .refused_out = &refused, .alerts_pending_out = &alerts_pending};
     vw_pipeline *p = vw_pipeline_start(cfg, &o, err, sizeof err);
     if (!p) {
         fprintf(stderr, "vibewatch replay: %s\n", err);
@@ -337,6 +402,12 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "vibewatch replay: %llu bytes of line protocol are still unsent after %g s: they stay in "
                         "%s/spool/ and go out with the next run (see the log above for why)\n",
                 (unsigned long long)unsent, flush_timeout, cfg->data_dir);
+        rc = 1;
+    }
+    if (alerts_pending > 0) {
+        fprintf(stderr, "vibewatch replay: %ld alert message%s still undelivered after %g s: kept in the outbox of "
+                        "%s/history.sqlite3, sent by the next run (`vibewatch alerts` shows why)\n",
+                alerts_pending, alerts_pending == 1 ? " is" : "s are", flush_timeout, cfg->data_dir);
         rc = 1;
     }
     if (refused) {

@@ -4,8 +4,8 @@
  * Three passes: the syntax (config_syntax.c: line and column of a JSON mistake), cJSON's parse,
  * and the walk over the schema (here for the top level, config_asset.c for assets[]). Keys named
  * "//" or starting with "//" are comments at every level. The reserved sections of later issues
- * (outputs, alerts, users) must be objects; their contents are not read yet. "models" is read by
- * config_models.c.
+ * (users) must be objects; their contents are not read yet. "models" is read by config_models.c,
+ * "outputs" by config_outputs.c, "alerts" by config_alerts.c.
  *
  * Threads: none; every function is reentrant (cJSON's global error pointer is not used). A tree is
  * never changed after loading, so any number of threads may read it. */
@@ -25,7 +25,7 @@ static const char *const retention_keys[] = {"trend_days",          "aggregate_d
                                              "waveform_interval_h", "waveforms_per_channel", "max_mb",
                                              NULL};
 static const char *const web_keys[] = {"listen", NULL};
-static const char *const reserved[] = {"alerts", "users", NULL};
+static const char *const reserved[] = {"users", NULL};
 
 /* The embedded default of `vibewatch run` without -c. The simulated pump's life runs 5760 times
  * faster than its samples (realtime=1 delivers the samples at their true rate): 4 days of its
@@ -93,6 +93,7 @@ void vw_config_free(vw_config *c)
     free(c->data_dir);
     free(c->listen);
     vw_cfg_free_outputs(c);
+    vw_cfg_free_alerts(c);
     free(c->models.failure_feature);
     free(c->models.prior);
     free(c->source_text);
@@ -192,7 +193,9 @@ static int read_root(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
         if ((rc = vw_cfg_get_object(x, root, reserved[k], false, &o)) < 0)
             return rc;
     }
-    return vw_cfg_read_assets(x, root, c);
+    if ((rc = vw_cfg_read_assets(x, root, c)) < 0)
+        return rc;
+    return vw_cfg_read_alerts(x, root, c);
 }
 
 static vw_config *config_new(void)
@@ -208,6 +211,7 @@ static vw_config *config_new(void)
                                       .waveforms_per_channel = 100,
                                       .max_mb = 1024};
     vw_cfg_models_default(&c->models);
+    vw_cfg_alerts_default(&c->alerts);
     c->data_dir = vw_cfg_strdup("./vibewatch-data");
     c->listen = vw_cfg_strdup("127.0.0.1:8080");
     if (!c->data_dir || !c->listen) {

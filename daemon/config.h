@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "alerts/rules.h"
+#include "alerts/send.h"
 #include "dsp/bearing.h"
 #include "models/iso10816.h"
 
@@ -32,6 +34,11 @@
 #define VW_CFG_MAX_PATH 1024      /* bytes of data_dir */
 #define VW_CFG_MAX_FILE_BYTES (1u << 20) /* a configuration file is refused above 1 MiB */
 #define VW_CFG_MAX_OUTPUTS 8      /* outputs.influx[] */
+#define VW_CFG_MAX_DESTINATIONS 8 /* alerts.destinations[] */
+#define VW_CFG_MAX_RECIPIENTS 16  /* an e-mail destination's "to" */
+#define VW_CFG_MAX_HEADERS 16     /* a webhook's extra headers */
+#define VW_CFG_MAX_WINDOWS 64     /* alerts.maintenance_windows[] */
+#define VW_CFG_MAX_TEMPLATE 8192  /* bytes of a webhook body template */
 
 typedef struct vw_cfg_bearing {
     char *id;                     /* unique within the asset */
@@ -113,6 +120,55 @@ typedef struct vw_cfg_influx {
     double batch_kb, batch_s, timeout_s, spool_mb, drain_kb_s, dead_letter_mb;
 } vw_cfg_influx;
 
+/* One place notifications go to, alerts.destinations[] (alerts/send.h, alerts/template.h). */
+enum vw_cfg_dest_type { VW_DEST_EMAIL = 0, VW_DEST_WEBHOOK };
+enum vw_cfg_body_format { VW_BODY_JSON = 0, VW_BODY_FORM, VW_BODY_TEXT };
+typedef struct vw_cfg_destination {
+    char *name;                   /* an id, unique */
+    enum vw_cfg_dest_type type;
+    char *url;
+    char *user, *password, *token, *ca_file; /* token: webhooks only */
+    bool tls_insecure;
+    double timeout_s;             /* default 30 (e-mail), 15 (webhook) */
+    enum alerts_level min_level;  /* notifications about this level or worse (default warning) */
+    double max_per_hour;          /* rate limit; beyond it, one digest (default 10; 0: none) */
+    unsigned nassets;             /* 0: every asset */
+    char *assets[VW_CFG_MAX_ASSETS];
+    /* e-mail */
+    enum alerts_tls tls;          /* smtp://: "required" (default), "try", "none" */
+    char *from;
+    unsigned nto;
+    char *to[VW_CFG_MAX_RECIPIENTS];
+    /* webhook */
+    char *method;                 /* "POST" (default) or "PUT" */
+    enum vw_cfg_body_format format; /* how placeholders are escaped: json (default), form, text */
+    char *content_type;           /* default from the format */
+    char *body;                   /* the body template (a default per format) */
+    unsigned nheaders;
+    char *header_names[VW_CFG_MAX_HEADERS], *header_values[VW_CFG_MAX_HEADERS]; /* values are templates */
+} vw_cfg_destination;
+
+typedef struct vw_cfg_window {
+    char *asset;                  /* NULL: every asset */
+    double from_h, to_h;          /* data time, hours since 1970 UTC */
+    char *note;
+} vw_cfg_window;
+
+/* The "alerts" section (alerts/rules.h for what the rules do). */
+typedef struct vw_cfg_alerts {
+    char *dashboard_url;          /* the dashboard's address as engineers reach it; NULL: from web.listen */
+    alerts_rules_cfg rules;       /* every asset's, unless overridden */
+    alerts_rules_cfg *asset_rules[VW_CFG_MAX_ASSETS]; /* per asset (index as assets[]), NULL: rules */
+    double give_up_h;             /* a message not delivered after this is given up (default 24) */
+    double retry_min_s, retry_max_s; /* backoff between attempts (default 30 s doubling to 30 min) */
+    double keep_days;             /* finished alerts kept (default 365) */
+    double stopped_after_s;       /* the watchdog: no snapshot for this long (default 3 intervals + 60 s) */
+    unsigned nwindows;
+    vw_cfg_window windows[VW_CFG_MAX_WINDOWS];
+    unsigned ndest;
+    vw_cfg_destination dest[VW_CFG_MAX_DESTINATIONS];
+} vw_cfg_alerts;
+
 typedef struct vw_config {
     char *box_id, *box_name;
     char *data_dir;               /* default "./vibewatch-data" */
@@ -121,6 +177,7 @@ typedef struct vw_config {
     vw_cfg_models models;
     unsigned ninflux;
     vw_cfg_influx influx[VW_CFG_MAX_OUTPUTS];
+    vw_cfg_alerts alerts;
     char *listen;                 /* HTTP address:port (default "127.0.0.1:8080"); "" disables */
     unsigned nassets;
     vw_cfg_asset assets[VW_CFG_MAX_ASSETS];

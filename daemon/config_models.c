@@ -158,18 +158,25 @@ int vw_cfg_read_installed(vw_cfg_ctx *x, const cJSON *a, double *installed_h, do
                        "1970–2200";
     if (!cJSON_IsString(v))
         return vw_cfg_fail_value(x, "installed", desc, v);
+    if (vw_cfg_parse_utc_h(v->valuestring, installed_h) < 0)
+        return vw_cfg_fail_value(x, "installed", desc, v);
+    return 0;
+}
+
+int vw_cfg_parse_utc_h(const char *s, double *hours)
+{
     struct tm tm = {0};
-    const char *s = v->valuestring, *end = strptime(s, "%Y-%m-%d", &tm);
+    const char *end = strptime(s, "%Y-%m-%d", &tm);
     if (end && *end == 'T')
         end = strptime(end, "T%H:%M:%SZ", &tm);
     if (!end || *end || tm.tm_year < 70 || tm.tm_year > 300 || strlen(s) < 10 || s[4] != '-' || s[7] != '-')
-        return vw_cfg_fail_value(x, "installed", desc, v);
+        return -EINVAL;
     struct tm back, want = tm;
     time_t t = timegm(&tm);
     /* strptime takes day 31 for any month: a date timegm rolls over (2024-02-30) is not real */
     if (!gmtime_r(&t, &back) || back.tm_year != want.tm_year || back.tm_mon != want.tm_mon ||
         back.tm_mday != want.tm_mday || back.tm_hour != want.tm_hour || back.tm_min != want.tm_min)
-        return vw_cfg_fail_value(x, "installed", desc, v);
-    *installed_h = (double)t / 3600.0;
+        return -EINVAL;
+    *hours = (double)t / 3600.0;
     return 0;
 }

@@ -103,7 +103,13 @@ void vw_cfg_models_default(vw_cfg_models *m);
 /* config_outputs.c: the "outputs" section; its strings are freed by vw_cfg_free_outputs. */
 int vw_cfg_read_outputs(vw_cfg_ctx *x, const cJSON *root, vw_config *c);
 void vw_cfg_free_outputs(vw_config *c);
+/* config_alerts.c: the "alerts" section (read after the assets, which it refers to). */
+void vw_cfg_alerts_default(vw_cfg_alerts *a);
+int vw_cfg_read_alerts(vw_cfg_ctx *x, const cJSON *root, vw_config *c);
+void vw_cfg_free_alerts(vw_config *c);
 int vw_cfg_read_models(vw_cfg_ctx *x, const cJSON *root, vw_cfg_models *m);
+/* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (a real UTC date, 1970–2200) as hours since 1970. 0 or -EINVAL. */
+int vw_cfg_parse_utc_h(const char *s, double *hours);
 int vw_cfg_read_installed(vw_cfg_ctx *x, const cJSON *asset, double *installed_h, double *load_n);
 
 #endif

@@ -20,6 +20,9 @@ static void usage(FILE *f)
                "  check-config FILE   validate a configuration\n"
                "  fit-prior -o PRIOR.json RUN...   learn a prior for RUL from recordings of machines that ran to failure\n"
                "  maintenance ASSET [-c CONFIG]    maintenance done: the running box learns a new baseline for ASSET\n"
+               "  ack ASSET --user NAME [--note T]  acknowledge ASSET's alerts: reminders stop until it gets worse\n"
+               "  alerts [-c CONFIG]  the newest alerts and how each was delivered\n"
+               "  alert-test [-c CONFIG] [--to NAME]   send a test notification, show what the server answered\n"
                "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
                "  analyze --seconds S SOURCE   capture from a source (iio:, alsa:, file:, sim:) and analyse it\n"
                "  record SOURCE --seconds S -o OUT.wav   capture from a source into a float32 WAV in g\n"
@@ -49,6 +52,12 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "ack") == 0)
+        return cmd_ack(argc - 1, argv + 1);
+    if (strcmp(cmd, "alerts") == 0)
+        return cmd_alerts(argc - 1, argv + 1);
+    if (strcmp(cmd, "alert-test") == 0)
+        return cmd_alert_test(argc - 1, argv + 1);
     if (strcmp(cmd, "analyze") == 0)
         return cmd_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)

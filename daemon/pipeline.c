@@ -10,6 +10,7 @@
 #include "log.h"
 #include "queue.h"
 #include "snapshot_features.h"
+#include "alerting.h"
 #include "stream.h"
 #include "store/history.h"
 #include "version.h"
@@ -84,6 +85,8 @@ typedef struct sensor_rt {
     char last_error[256];
     double rate_hz;
     uint64_t snapshots, dropped;
+    int64_t last_snapshot_ns; /* monotonic time of the last snapshot taken (the alerts' watchdog) */
+    bool stopped_reported;    /* the watchdog told the alerts this sensor stopped */
     unsigned nch;           /* the channels recorded: the config's, or every channel of the source */
     unsigned ch[VW_CFG_MAX_CHANNELS];
 } sensor_rt;
@@ -131,6 +134,7 @@ struct vw_pipeline {
     int fail_feat;          /* the failure feature's index, -1: the anomaly-based limit */
     _Atomic unsigned maint_gen[VW_CFG_MAX_ASSETS];
     vw_stream *stream;      /* the time-series outputs; used by the sink thread */
+    vw_alerting *alerting;  /* the alerts sink; fed by the sink thread */
 };
 
 static int64_t mono_ns(void)
@@ -204,9 +208,10 @@ static void submit(sensor_rt *s, job *j)
     vw_queue *q = p->analysis[(s - p->sensors) % WORKERS];
     int rc = p->opts.replay ? vw_queue_push(q, j) : vw_queue_try_push(q, j);
     pthread_mutex_lock(&p->lock);
-    if (rc == 0)
+    if (rc == 0) {
         s->snapshots++;
-    else
+        s->last_snapshot_ns = mono_ns();
+    } else
         s->dropped++;
     pthread_mutex_unlock(&p->lock);
     if (rc != 0) {
@@ -845,6 +850,10 @@ static void *sink_main(void *arg)
                     cJSON_Delete(d);
                 }
             }
+            vw_alert_snapshot as_in = {.t_ns = r->t_ns, .asset = s->asset, .sensor = s->sensor, .channel = r->ch,
+                                       .axis = axis, .features = r->feat, .state = r->state,
+                                       .diagnosis = r->diagnosis, .monitor = r->have_mo ? &r->mo : NULL};
+            vw_alerting_snapshot(p->alerting, &as_in);
             if (mono_ns() >= next_metrics) { /* the box's own health, once a minute of wall time */
                 next_metrics = mono_ns() + 60000000000LL;
                 char *m = box_metrics_json(p);
@@ -1046,6 +1055,9 @@ vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, 
         p->stream = vw_stream_start(cfg, err, errlen);
         if (!p->stream)
             goto fail;
+        p->alerting = vw_alerting_start(cfg, o->replay, err, errlen);
+        if (!p->alerting)
+            goto fail;
     }
     /* open every source before any thread runs, so a mistake is reported at start */
     for (int i = 0; i < p->nsensors; i++) {
@@ -1125,6 +1137,12 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
             *p->opts.refused_out = vw_stream_undelivered(p->stream);
     }
     vw_stream_stop(p->stream);
+    if (p->alerting && p->opts.replay) { /* the alerts decided are queued, and sent if the servers allow */
+        long pending = vw_alerting_flush(p->alerting, p->opts.flush_timeout_s);
+        if (p->opts.alerts_pending_out)
+            *p->opts.alerts_pending_out = pending;
+    }
+    vw_alerting_stop(p->alerting);
     job *j;
     for (int w = 0; w < WORKERS; w++)
         while (p->analysis[w] && (j = vw_queue_pop(p->analysis[w])))
@@ -1204,6 +1222,11 @@ char *vw_pipeline_status_json(vw_pipeline *p)
     cJSON *outs = vw_stream_status(p->stream);
     if (outs)
         cJSON_AddItemToObject(o, "outputs", outs);
+    char *al = p->alerting ? vw_alerting_status_json(p->alerting) : NULL;
+    cJSON *alj = al ? cJSON_Parse(al) : NULL;
+    free(al);
+    if (alj)
+        cJSON_AddItemToObject(o, "alerts", alj);
     cJSON *h = cJSON_AddObjectToObject(o, "history");
     cJSON_AddNumberToObject(h, "stored", (double)stored);
     cJSON_AddNumberToObject(h, "errors", (double)store_errors);
@@ -1303,4 +1326,34 @@ int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id)
             return 0;
         }
     return -ENOENT;
+}
+
+int vw_pipeline_ack(vw_pipeline *p, const char *asset_id, const char *user, const char *note)
+{
+    if (!vw_config_asset(p->cfg, asset_id))
+        return -ENOENT;
+    return p->alerting ? vw_alerting_ack(p->alerting, asset_id, user, note) : -ENOTSUP;
+}
+
+void vw_pipeline_watchdog(vw_pipeline *p)
+{
+    if (!p->alerting || p->opts.replay)
+        return;
+    double after_s = p->cfg->alerts.stopped_after_s;
+    if (isnan(after_s)) /* default: three snapshot intervals and a minute */
+        after_s = 3 * (p->cfg->schedule.continuous ? p->cfg->schedule.snapshot_s : p->cfg->schedule.interval_s) + 60;
+    if (after_s <= 0)
+        return;
+    int64_t now = mono_ns();
+    for (int i = 0; i < p->nsensors; i++) {
+        sensor_rt *s = &p->sensors[i];
+        pthread_mutex_lock(&p->lock);
+        int64_t since = s->last_snapshot_ns ? s->last_snapshot_ns : p->started_ns;
+        bool stopped = (double)(now - since) / 1e9 > after_s;
+        pthread_mutex_unlock(&p->lock);
+        if (stopped != s->stopped_reported) { /* only this thread reads and writes stopped_reported */
+            s->stopped_reported = stopped;
+            vw_alerting_stopped(p->alerting, s->asset, s->sensor, stopped);
+        }
+    }
 }

@@ -38,6 +38,7 @@ typedef struct vw_pipeline_opts {
     double flush_timeout_s;  /* replay: how long finish waits for the outputs to send everything */
     uint64_t *unsent_out;    /* replay: the bytes the outputs could not send by then */
     uint64_t *refused_out;   /* replay: the bytes they never will (dead letters, drops) */
+    long *alerts_pending_out; /* replay: alert messages still undelivered after flush_timeout_s */
 } vw_pipeline_opts;
 
 typedef struct vw_pipeline vw_pipeline;
@@ -56,6 +57,13 @@ uint64_t vw_pipeline_finish(vw_pipeline *p);
 /* "Maintenance done" on an asset: each of its channels starts a new baseline with its next
  * snapshot (a "maintenance" event in the history). 0, or -ENOENT for an unknown asset id. */
 int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id);
+
+/* An engineer acknowledged the asset's alerts: repeats stop until its state gets worse. 0,
+ * -ENOENT for an unknown asset. */
+int vw_pipeline_ack(vw_pipeline *p, const char *asset_id, const char *user, const char *note);
+/* The alerts' watchdog (live only; call every few seconds): a sensor without a snapshot for
+ * alerts.delivery.stopped_after raises "acquisition stopped"; its next snapshot clears it. */
+void vw_pipeline_watchdog(vw_pipeline *p);
 
 /* For the HTTP API (thread-safe; malloc'd JSON text). */
 char *vw_pipeline_status_json(vw_pipeline *p);

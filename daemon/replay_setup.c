@@ -1,5 +1,6 @@
 /* daemon/replay_setup.c — see replay_setup.h. */
 #include "replay_setup.h"
+#include "models/textfile.h"
 
 #include "cli.h"
 #include "snapshot_features.h"
@@ -26,6 +27,7 @@ int vw_replay_flag(vw_replay_flags *f, int opt, const char *arg, const char *cmd
     case VW_RF_GEOM: f->geometry = arg; f->any_analysis = true; return 1;
     case VW_RF_ORDERS: f->orders = arg; f->any_analysis = true; return 1;
     case VW_RF_PRIOR: f->prior = arg; f->any_models = true; return 1;
+    case VW_RF_ALERTS: f->alerts = arg; f->any_models = true; return 1;
     case VW_RF_FAILURE: {
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg || cli_parse_double(eq + 1, &v) < 0 || v <= 0) {
@@ -225,6 +227,21 @@ vw_config *vw_replay_config(const vw_replay_flags *f, const char *src_arg, const
         cJSON_AddItemToArray(cJSON_AddArrayToObject(as, "sensors"), sensor);
         cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "assets"), as);
         add_models(root, f);
+        if (f->alerts) {
+            size_t alen = 0;
+            err[0] = 0;
+            char *atext = models_read_text(f->alerts, 1 << 20, &alen, err, sizeof err);
+            cJSON *al = atext ? cJSON_ParseWithLength(atext, alen) : NULL;
+            free(atext);
+            if (!cJSON_IsObject(al)) {
+                fprintf(stderr, "vibewatch %s: --alerts %s: %s\n", cmd, f->alerts,
+                        !err[0] ? "not a JSON object (the \"alerts\" section of a config)" : err);
+                cJSON_Delete(al);
+                cJSON_Delete(root);
+                return NULL;
+            }
+            cJSON_AddItemToObject(root, "alerts", al);
+        }
         char *text = cJSON_PrintUnformatted(root);
         cJSON_Delete(root);
         cfg = text ? vw_config_parse(text, strlen(text), err, sizeof err) : NULL;

@@ -1,0 +1,371 @@
+/* alerts/outbox.c — the alert record and outbox tables (outbox.h). Each call prepares its
+ * statement: alerts are rare, clarity wins over a statement cache. Errors are logged by the caller
+ * from the -errno; the SQLite message is kept in the handle for it. */
+#include "outbox.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct alerts_outbox {
+    sqlite3 *db;
+    char path[1024];
+};
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS alert("
+    " id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL,"
+    " level TEXT NOT NULL, previous TEXT NOT NULL, summary TEXT NOT NULL, evidence TEXT NOT NULL,"
+    " acked_by TEXT, ack_note TEXT, acked_wall_ns INTEGER, label TEXT);"
+    "CREATE INDEX IF NOT EXISTS alert_asset ON alert(asset, t_ns);"
+    "CREATE TABLE IF NOT EXISTS outbox("
+    " id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, dest TEXT NOT NULL, key TEXT NOT NULL UNIQUE,"
+    " t_ns INTEGER NOT NULL, created_wall_ns INTEGER NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_wall_ns INTEGER NOT NULL, last_error TEXT, answer TEXT,"
+    " done_wall_ns INTEGER, digest_id INTEGER, payload BLOB NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(dest, state, next_wall_ns);"
+    "CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id);"
+    "CREATE TABLE IF NOT EXISTS alert_state(asset TEXT PRIMARY KEY, state TEXT NOT NULL);";
+
+alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen)
+{
+    alerts_outbox *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        return NULL;
+    }
+    snprintf(o->path, sizeof o->path, "%s", db_path);
+    if (sqlite3_open_v2(db_path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        goto fail;
+    sqlite3_busy_timeout(o->db, 10000);
+    if (sqlite3_exec(o->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(o->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    return o;
+fail:
+    snprintf(err, errlen, "%s: %s", db_path, o->db ? sqlite3_errmsg(o->db) : "cannot open");
+    alerts_outbox_close(o);
+    return NULL;
+}
+
+void alerts_outbox_close(alerts_outbox *o)
+{
+    if (!o)
+        return;
+    sqlite3_close(o->db);
+    free(o);
+}
+
+static int exec(alerts_outbox *o, const char *sql)
+{
+    return sqlite3_exec(o->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+}
+
+int alerts_outbox_begin(alerts_outbox *o) { return exec(o, "BEGIN IMMEDIATE"); }
+int alerts_outbox_commit(alerts_outbox *o) { return exec(o, "COMMIT"); }
+void alerts_outbox_rollback(alerts_outbox *o) { sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL); }
+
+/* Prepares sql and binds its parameters by a small format: s text, i int64, b blob (ptr, len),
+ * n NULL. NULL on error. */
+static sqlite3_stmt *prep(alerts_outbox *o, const char *sql, const char *fmt, ...)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(o->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = SQLITE_OK;
+    for (int i = 0; fmt[i] && rc == SQLITE_OK; i++) {
+        switch (fmt[i]) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            rc = s ? sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i + 1);
+            break;
+        }
+        case 'i':
+            rc = sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            break;
+        case 'b': {
+            const void *p = va_arg(ap, const void *);
+            size_t n = va_arg(ap, size_t);
+            rc = sqlite3_bind_blob64(st, i + 1, p, n, SQLITE_TRANSIENT);
+            break;
+        }
+        default:
+            rc = sqlite3_bind_null(st, i + 1);
+        }
+    }
+    va_end(ap);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a statement that returns no rows; the changes, or -EIO (-EEXIST for a UNIQUE conflict). */
+static long run(alerts_outbox *o, sqlite3_stmt *st)
+{
+    if (!st)
+        return -EIO;
+    int rc = sqlite3_step(st);
+    int ext = sqlite3_extended_errcode(o->db);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return sqlite3_changes(o->db);
+    return ext == SQLITE_CONSTRAINT_UNIQUE ? -EEXIST : -EIO;
+}
+
+int alerts_outbox_state_get(alerts_outbox *o, const char *asset, char **json)
+{
+    *json = NULL;
+    sqlite3_stmt *st = prep(o, "SELECT state FROM alert_state WHERE asset=?", "s", asset);
+    if (!st)
+        return -EIO;
+    int rc = sqlite3_step(st), ret = -ENOENT;
+    if (rc == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        *json = strdup(s ? s : "");
+        ret = *json ? 0 : -ENOMEM;
+    } else if (rc != SQLITE_DONE) {
+        ret = -EIO;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int alerts_outbox_state_put(alerts_outbox *o, const char *asset, const char *json)
+{
+    long rc = run(o, prep(o, "INSERT INTO alert_state(asset, state) VALUES(?, ?) "
+                             "ON CONFLICT(asset) DO UPDATE SET state=excluded.state", "ss", asset, json));
+    return rc < 0 ? (int)rc : 0;
+}
+
+int64_t alerts_outbox_alert_add(alerts_outbox *o, const alerts_row *a)
+{
+    long rc = run(o, prep(o, "INSERT INTO alert(t_ns, asset, kind, level, previous, summary, evidence) "
+                             "VALUES(?, ?, ?, ?, ?, ?, ?)",
+                          "issssss", a->t_ns, a->asset, a->kind, a->level, a->previous, a->summary,
+                          a->evidence ? a->evidence : "{}"));
+    return rc < 0 ? rc : sqlite3_last_insert_rowid(o->db);
+}
+
+int alerts_outbox_enqueue(alerts_outbox *o, const alerts_msg *m)
+{
+    long rc = run(o, prep(o, "INSERT INTO outbox(alert_id, dest, key, t_ns, created_wall_ns, state, next_wall_ns, "
+                             "payload) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                          "issiisib", m->alert_id, m->dest, m->key, m->t_ns, m->wall_ns,
+                          m->held ? "held" : "pending", m->wall_ns, m->payload, m->len));
+    return rc < 0 ? (int)rc : 0;
+}
+
+/* A single integer from a query, or -EIO. */
+static long one_int(sqlite3_stmt *st)
+{
+    if (!st)
+        return -EIO;
+    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -EIO;
+    sqlite3_finalize(st);
+    return v;
+}
+
+long alerts_outbox_recent(alerts_outbox *o, const char *dest, int64_t since_t_ns)
+{
+    return one_int(prep(o, "SELECT count(*) FROM outbox WHERE dest=? AND t_ns>=? AND state IN "
+                           "('pending','sent','failed')", "si", dest, since_t_ns));
+}
+
+long alerts_outbox_held(alerts_outbox *o, const char *dest, long max,
+                        void (*cb)(void *ctx, int64_t alert_id, int64_t t_ns, const char *asset, const char *level,
+                                   const char *kind, const char *summary),
+                        void *ctx)
+{
+    sqlite3_stmt *st = prep(o, "SELECT a.id, a.t_ns, a.asset, a.level, a.kind, a.summary FROM outbox m "
+                               "JOIN alert a ON a.id=m.alert_id WHERE m.dest=? AND m.state='held' "
+                               "ORDER BY m.t_ns, m.id LIMIT ?", "si", dest, (int64_t)max);
+    if (!st)
+        return -EIO;
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        n++;
+        if (cb)
+            cb(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+               (const char *)sqlite3_column_text(st, 3), (const char *)sqlite3_column_text(st, 4),
+               (const char *)sqlite3_column_text(st, 5));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -EIO;
+}
+
+long alerts_outbox_fold(alerts_outbox *o, const char *dest, int64_t upto_t_ns, int64_t digest_alert_id)
+{
+    return run(o, prep(o, "UPDATE outbox SET state='folded', digest_id=? WHERE dest=? AND state='held' AND t_ns<=?",
+                       "isi", digest_alert_id, dest, upto_t_ns));
+}
+
+void alerts_item_clear(alerts_item *it)
+{
+    free(it->payload);
+    memset(it, 0, sizeof *it);
+}
+
+int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, alerts_item *it, int64_t *next_due_ns)
+{
+    memset(it, 0, sizeof *it);
+    if (next_due_ns)
+        *next_due_ns = INT64_MAX;
+    sqlite3_stmt *st = prep(o, "SELECT id, alert_id, key, attempts, created_wall_ns, payload, next_wall_ns FROM outbox "
+                               "WHERE dest=? AND state='pending' ORDER BY next_wall_ns, id LIMIT 1", "s", dest);
+    if (!st)
+        return -EIO;
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_DONE) {
+        ret = -ENOENT;
+    } else if (rc != SQLITE_ROW) {
+        ret = -EIO;
+    } else if (sqlite3_column_int64(st, 6) > wall_ns) {
+        if (next_due_ns)
+            *next_due_ns = sqlite3_column_int64(st, 6);
+        ret = -ENOENT;
+    } else {
+        it->id = sqlite3_column_int64(st, 0);
+        it->alert_id = sqlite3_column_int64(st, 1);
+        snprintf(it->key, sizeof it->key, "%s", (const char *)sqlite3_column_text(st, 2));
+        it->attempts = sqlite3_column_int(st, 3);
+        it->created_wall_ns = sqlite3_column_int64(st, 4);
+        const void *p = sqlite3_column_blob(st, 5);
+        int n = sqlite3_column_bytes(st, 5);
+        it->payload = malloc((size_t)n + 1);
+        if (!it->payload) {
+            ret = -ENOMEM;
+        } else {
+            if (n > 0)
+                memcpy(it->payload, p, (size_t)n);
+            it->payload[n] = 0;
+            it->len = (size_t)n;
+            ret = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *answer)
+{
+    long rc = run(o, prep(o, "UPDATE outbox SET state='sent', attempts=attempts+1, done_wall_ns=?, answer=?, "
+                             "last_error=NULL WHERE id=?", "isi", wall_ns, answer, id));
+    return rc < 0 ? (int)rc : 0;
+}
+
+int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, const char *error, const char *answer)
+{
+    long rc = run(o, prep(o, "UPDATE outbox SET attempts=attempts+1, next_wall_ns=?, last_error=?, answer=? WHERE id=?",
+                          "issi", next_wall_ns, error, answer, id));
+    return rc < 0 ? (int)rc : 0;
+}
+
+int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *error, const char *answer)
+{
+    long rc = run(o, prep(o, "UPDATE outbox SET state='failed', attempts=attempts+1, done_wall_ns=?, last_error=?, "
+                             "answer=? WHERE id=?", "issi", wall_ns, error, answer, id));
+    return rc < 0 ? (int)rc : 0;
+}
+
+long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, int64_t max_age_ns)
+{
+    char why[64];
+    snprintf(why, sizeof why, "given up after %.3g h: ", (double)max_age_ns / 3.6e12);
+    return run(o, prep(o, "UPDATE outbox SET state='failed', done_wall_ns=?, "
+                          "last_error=? || coalesce(last_error, 'never attempted') "
+                          "WHERE dest=? AND state='pending' AND created_wall_ns<?",
+                       "issi", wall_ns, why, dest, wall_ns - max_age_ns));
+}
+
+int alerts_outbox_counts(alerts_outbox *o, const char *dest, alerts_counts *c)
+{
+    memset(c, 0, sizeof *c);
+    sqlite3_stmt *st = prep(o, "SELECT state, count(*) FROM outbox WHERE dest=? GROUP BY state", "s", dest);
+    if (!st)
+        return -EIO;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        long n = (long)sqlite3_column_int64(st, 1);
+        if (!s)
+            continue;
+        if (!strcmp(s, "pending"))
+            c->pending = n;
+        else if (!strcmp(s, "held"))
+            c->held = n;
+        else if (!strcmp(s, "sent"))
+            c->sent = n;
+        else if (!strcmp(s, "failed"))
+            c->failed = n;
+        else if (!strcmp(s, "folded"))
+            c->folded = n;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, const char *note, int64_t wall_ns)
+{
+    return run(o, prep(o, "UPDATE alert SET acked_by=?, ack_note=?, acked_wall_ns=? WHERE asset=? AND acked_by IS NULL "
+                          "AND kind IN ('raised','repeat')",
+                       "ssis", user, note, wall_ns, asset));
+}
+
+long alerts_outbox_list(alerts_outbox *o, long max, void (*cb)(void *ctx, const alerts_listed *a), void *ctx)
+{
+    sqlite3_stmt *st = prep(
+        o, "SELECT a.id, a.t_ns, a.asset, a.kind, a.level, a.previous, a.summary, a.evidence, a.acked_by, a.ack_note, "
+           "(SELECT group_concat(m.dest || ': ' || m.state || "
+           " CASE WHEN m.state IN ('pending','failed') AND m.attempts > 0 THEN ', attempt ' || m.attempts ELSE '' END || "
+           " CASE WHEN m.state IN ('pending','failed') AND m.last_error IS NOT NULL THEN ': ' || m.last_error ELSE '' END, "
+           " '; ') FROM outbox m WHERE m.alert_id=a.id) "
+           "FROM alert a ORDER BY a.t_ns DESC, a.id DESC LIMIT ?", "i", (int64_t)max);
+    if (!st)
+        return -EIO;
+    long n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *d = (const char *)sqlite3_column_text(st, 10);
+        alerts_listed a = {.id = sqlite3_column_int64(st, 0), .t_ns = sqlite3_column_int64(st, 1),
+                           .asset = (const char *)sqlite3_column_text(st, 2), .kind = (const char *)sqlite3_column_text(st, 3),
+                           .level = (const char *)sqlite3_column_text(st, 4),
+                           .previous = (const char *)sqlite3_column_text(st, 5),
+                           .summary = (const char *)sqlite3_column_text(st, 6),
+                           .evidence = (const char *)sqlite3_column_text(st, 7),
+                           .acked_by = (const char *)sqlite3_column_text(st, 8),
+                           .ack_note = (const char *)sqlite3_column_text(st, 9), .deliveries = d ? d : ""};
+        n++;
+        cb(ctx, &a);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -EIO;
+}
+
+long alerts_outbox_prune(alerts_outbox *o, int64_t now_t_ns, int64_t keep_ns, long max_rows)
+{
+    if (alerts_outbox_begin(o) < 0)
+        return -EIO;
+    const char *finished = "NOT EXISTS (SELECT 1 FROM outbox m WHERE m.alert_id=alert.id AND m.state IN ('pending','held'))";
+    char sql[512];
+    snprintf(sql, sizeof sql, "DELETE FROM alert WHERE t_ns<? AND %s", finished);
+    long a = run(o, prep(o, sql, "i", now_t_ns - keep_ns));
+    snprintf(sql, sizeof sql,
+             "DELETE FROM alert WHERE %s AND id IN (SELECT id FROM alert ORDER BY t_ns DESC, id DESC LIMIT -1 OFFSET ?)",
+             finished);
+    long b = a < 0 ? -EIO : run(o, prep(o, sql, "i", (int64_t)max_rows));
+    long c = b < 0 ? -EIO : run(o, prep(o, "DELETE FROM outbox WHERE alert_id NOT IN (SELECT id FROM alert)", ""));
+    if (c < 0) {
+        alerts_outbox_rollback(o);
+        return -EIO;
+    }
+    return alerts_outbox_commit(o) < 0 ? -EIO : a + b;
+}

@@ -1,0 +1,125 @@
+/* alerts/outbox.h — the alerts' persistent record and outbox, in the box's history database
+ * (SQLite, WAL; tables alert, outbox and alert_state beside the history's own).
+ *
+ *   alert        one row per notification decided (raised, lowered, recovered, repeat, digest, test):
+ *                data time, asset, levels, a one-line summary, the evidence (JSON), and who
+ *                acknowledged it with what note, and a true/false-alarm label.
+ *   outbox       one row per alert and destination, with a stable key ("BOX.ALERT.DEST") that is
+ *                also the e-mail's Message-ID and the webhook's Idempotency-Key, and the payload
+ *                rendered once (the same bytes on every attempt). States: pending → sent, or → failed
+ *                (given up after the configured age, with the last error kept); held (over the
+ *                destination's rate limit) → folded into a digest.
+ *   alert_state  the rules' state per asset (alerts/rules.h JSON), saved in the same transaction
+ *                as the notifications it decided, so a restart neither repeats nor loses one.
+ *
+ * Exactly once: a row is marked sent in the transaction after the server accepted it; a crash
+ * between the two sends it again on restart with the same Message-ID / Idempotency-Key, which a
+ * receiver can drop. Nothing else sends twice.
+ *
+ * Threads: one handle per thread (each opens its own connection; SQLite serialises writers, with a
+ * busy timeout of 10 s). Bounded: alerts_outbox_prune keeps keep_days of finished rows and at most
+ * max_rows alerts. */
+#ifndef VW_ALERTS_OUTBOX_H
+#define VW_ALERTS_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct alerts_outbox alerts_outbox;
+
+/* Opens the database file (creating the tables). NULL with a message naming the file. */
+alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen);
+void alerts_outbox_close(alerts_outbox *o); /* accepts NULL */
+
+/* A transaction around several calls (BEGIN IMMEDIATE … COMMIT / ROLLBACK). 0 or -EIO. */
+int alerts_outbox_begin(alerts_outbox *o);
+int alerts_outbox_commit(alerts_outbox *o);
+void alerts_outbox_rollback(alerts_outbox *o);
+
+/* The rules' saved state of an asset (malloc'd). 0, -ENOENT, -EIO. */
+int alerts_outbox_state_get(alerts_outbox *o, const char *asset, char **json);
+int alerts_outbox_state_put(alerts_outbox *o, const char *asset, const char *json);
+
+typedef struct alerts_row {
+    int64_t id;                /* set by add */
+    int64_t t_ns;              /* data time */
+    const char *asset, *kind, *level, *previous;
+    const char *summary;       /* one line */
+    const char *evidence;      /* JSON text */
+} alerts_row;
+/* Adds an alert; its id (> 0) or -errno. */
+int64_t alerts_outbox_alert_add(alerts_outbox *o, const alerts_row *a);
+
+typedef struct alerts_msg {
+    int64_t alert_id;
+    const char *dest, *key;
+    int64_t t_ns;              /* data time (for the rate limit) */
+    int64_t wall_ns;           /* when queued (for giving up) */
+    bool held;                 /* over the rate limit: waits for a digest */
+    const char *payload;
+    size_t len;
+} alerts_msg;
+/* Queues one message. 0; -EEXIST when the key is there already (nothing changed); -EIO. */
+int alerts_outbox_enqueue(alerts_outbox *o, const alerts_msg *m);
+
+/* Messages of dest queued (not held) at data time ≥ since_t_ns: the rate limit's count. */
+long alerts_outbox_recent(alerts_outbox *o, const char *dest, int64_t since_t_ns);
+/* The held messages of dest, oldest first, at most max: cb gets each one's alert (its data time,
+ * asset, level, kind and summary). Returns how many (or -EIO). */
+long alerts_outbox_held(alerts_outbox *o, const char *dest, long max,
+                        void (*cb)(void *ctx, int64_t alert_id, int64_t t_ns, const char *asset, const char *level,
+                                   const char *kind, const char *summary),
+                        void *ctx);
+/* Marks every held message of dest queued at data time ≤ upto_t_ns as folded into digest_alert_id.
+ * Returns how many, or -EIO. */
+long alerts_outbox_fold(alerts_outbox *o, const char *dest, int64_t upto_t_ns, int64_t digest_alert_id);
+
+/* ---- delivery ------------------------------------------------------------------------------ */
+
+typedef struct alerts_item {
+    int64_t id, alert_id;
+    char key[160];
+    int attempts;
+    int64_t created_wall_ns;
+    char *payload;             /* malloc'd, NUL-terminated; alerts_item_clear frees it */
+    size_t len;
+} alerts_item;
+void alerts_item_clear(alerts_item *it);
+
+/* The oldest pending message of dest due at wall_ns (next attempt ≤ wall_ns). 0 (it filled),
+ * -ENOENT when none is due (*next_due_ns, when not NULL, is the earliest future attempt or
+ * INT64_MAX), -EIO. */
+int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, alerts_item *it, int64_t *next_due_ns);
+int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *answer);
+int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, const char *error, const char *answer);
+int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *error, const char *answer);
+/* Gives up the pending messages of dest queued before wall_ns − max_age_ns (failed, with
+ * "given up after N h: LAST ERROR"). Returns how many, or -EIO. */
+long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, int64_t max_age_ns);
+
+/* Counts of dest's messages by state (for the status and the tests). */
+typedef struct alerts_counts {
+    long pending, held, sent, failed, folded;
+} alerts_counts;
+int alerts_outbox_counts(alerts_outbox *o, const char *dest, alerts_counts *c);
+
+/* Acknowledges the asset's unacknowledged alerts (by user, with a note). Returns how many. */
+long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, const char *note, int64_t wall_ns);
+
+/* The newest alerts first, at most max, each with its deliveries as one text ("mail: sent; sms:
+ * pending, attempt 3: LAST ERROR"). Returns how many, or -EIO. */
+typedef struct alerts_listed {
+    int64_t id, t_ns;
+    const char *asset, *kind, *level, *previous, *summary, *evidence;
+    const char *acked_by, *ack_note;   /* NULL when not acknowledged */
+    const char *deliveries;            /* "" without destinations */
+} alerts_listed;
+long alerts_outbox_list(alerts_outbox *o, long max, void (*cb)(void *ctx, const alerts_listed *a), void *ctx);
+
+/* Deletes finished alerts (every message sent, failed or folded) acknowledged or not, older than
+ * keep_ns of data time before now_t_ns, and the oldest beyond max_rows alerts; their messages go
+ * with them. Returns the alerts deleted, or -EIO. */
+long alerts_outbox_prune(alerts_outbox *o, int64_t now_t_ns, int64_t keep_ns, long max_rows);
+
+#endif
