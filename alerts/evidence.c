@@ -88,8 +88,10 @@ void alerts_ev_time(int64_t t_ns, char *out, size_t outlen)
 /* Hours as the engineer reads them: "5.2 d" from two days on, "7.5 h" below. */
 static void fmt_dur(double h, char *out, size_t n)
 {
-    if (!isfinite(h))
-        snprintf(out, n, h > 0 ? "> 10 y" : "?");
+    if (isnan(h))
+        snprintf(out, n, "?");
+    else if (isinf(h) && h > 0)
+        snprintf(out, n, "> 10 y");
     else if (h >= 48)
         snprintf(out, n, "%.1f d", h / 24);
     else if (h < 1)
@@ -146,6 +148,37 @@ static bool has_rul(const alerts_channel_ev *c)
     return c->rul_basis && strcmp(c->rul_basis, "null") != 0 && !isnan(c->rul_h);
 }
 
+/* The 10–90 % interval is shown only when both ends are known. */
+static bool has_interval(const alerts_channel_ev *c) { return !isnan(c->rul_lo_h) && !isnan(c->rul_hi_h); }
+
+/* "7 % within 7 days, 20 % within 14 days", or the one that is known; "" when neither is. */
+static void fmt_p_fail(const alerts_channel_ev *c, char *out, size_t n)
+{
+    bool p7 = isfinite(c->p_fail_7d), p14 = isfinite(c->p_fail_14d);
+    if (p7 && p14)
+        snprintf(out, n, "%.0f %% within 7 days, %.0f %% within 14 days", 100 * c->p_fail_7d, 100 * c->p_fail_14d);
+    else if (p7)
+        snprintf(out, n, "%.0f %% within 7 days", 100 * c->p_fail_7d);
+    else if (p14)
+        snprintf(out, n, "%.0f %% within 14 days", 100 * c->p_fail_14d);
+    else if (n)
+        out[0] = 0;
+}
+
+/* A crossed feature's "now (baseline ref)", each part only when known. */
+static void fmt_crossed(const alerts_crossed *x, char *out, size_t n)
+{
+    bool now = isfinite(x->now), ref = isfinite(x->ref);
+    if (now && ref)
+        snprintf(out, n, "%.4g (baseline %.4g)", x->now, x->ref);
+    else if (now)
+        snprintf(out, n, "%.4g", x->now);
+    else if (ref)
+        snprintf(out, n, "baseline %.4g", x->ref);
+    else if (n)
+        out[0] = 0;
+}
+
 static void finding(const alerts_channel_ev *c, char *out, size_t n)
 {
     const char *d = diag_words(c->diagnosis);
@@ -192,7 +225,10 @@ static long headline(const alerts_evidence *e, bool prefix, char *out, size_t ou
             fmt_dur(c->rul_h, m, sizeof m);
             fmt_dur(c->rul_lo_h, lo, sizeof lo);
             fmt_dur(c->rul_hi_h, hi, sizeof hi);
-            sb_printf(&b, ", RUL %s (%s – %s)", m, lo, hi);
+            if (has_interval(c))
+                sb_printf(&b, ", RUL %s (%s – %s)", m, lo, hi);
+            else
+                sb_printf(&b, ", RUL %s", m);
         }
     }
     return sb_end(&b);
@@ -216,12 +252,17 @@ static void channel_text(sb *b, const alerts_channel_ev *c)
         fmt_dur(c->rul_h, m, sizeof m);
         fmt_dur(c->rul_lo_h, lo, sizeof lo);
         fmt_dur(c->rul_hi_h, hi, sizeof hi);
-        sb_printf(b, "  RUL:          %s (80 %% interval %s – %s; from the %s)\n", m, lo, hi,
-                  !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior");
+        const char *basis = !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior";
+        if (has_interval(c))
+            sb_printf(b, "  RUL:          %s (80 %% interval %s – %s; from the %s)\n", m, lo, hi, basis);
+        else
+            sb_printf(b, "  RUL:          %s (from the %s)\n", m, basis);
     }
-    if (isfinite(c->p_fail_7d) || isfinite(c->p_fail_14d))
-        sb_printf(b, "  P(failure):   %.0f %% within 7 days, %.0f %% within 14 days\n",
-                  isfinite(c->p_fail_7d) ? 100 * c->p_fail_7d : 0.0, isfinite(c->p_fail_14d) ? 100 * c->p_fail_14d : 0.0);
+    if (isfinite(c->p_fail_7d) || isfinite(c->p_fail_14d)) {
+        char p[96];
+        fmt_p_fail(c, p, sizeof p);
+        sb_printf(b, "  P(failure):   %s\n", p);
+    }
     const char *d = diag_words(c->diagnosis);
     if (d) {
         sb_printf(b, "  Finding:      %s", d);
@@ -247,8 +288,11 @@ static void channel_text(sb *b, const alerts_channel_ev *c)
         sb_printf(b, "  Temperature:  %.1f °C\n", c->temp_c);
     if (c->ncrossed) {
         sb_printf(b, "  Changed from baseline:\n");
-        for (unsigned i = 0; i < c->ncrossed && i < ALERTS_EV_MAX_CROSSED; i++)
-            sb_printf(b, "    %-20s %.4g (baseline %.4g)\n", c->crossed[i].name, c->crossed[i].now, c->crossed[i].ref);
+        for (unsigned i = 0; i < c->ncrossed && i < ALERTS_EV_MAX_CROSSED; i++) {
+            char x[96];
+            fmt_crossed(&c->crossed[i], x, sizeof x);
+            sb_printf(b, "    %-20s %s\n", c->crossed[i].name, x);
+        }
     }
     if (c->ndays) {
         sb_printf(b, "  Last days:    day         velocity mm/s  health\n");
@@ -302,8 +346,10 @@ long alerts_ev_text(const alerts_evidence *e, char *out, size_t outlen)
     sb_printf(&b, "Time:     %s\n", t);
     sb_printf(&b, "Level:    %s (last notified: %s)\n", alerts_level_name(e->level), alerts_level_name(e->previous));
     sb_printf(&b, "\n%s\n", what_now(e));
-    for (unsigned i = 0; i < e->nch; i++)
+    for (unsigned i = 0; i < e->nch && i < ALERTS_EV_MAX_SHOWN; i++)
         channel_text(&b, &e->ch[i]);
+    if (e->nch > ALERTS_EV_MAX_SHOWN)
+        sb_printf(&b, "\n... and %u more channels at this level: see the dashboard.\n", e->nch - ALERTS_EV_MAX_SHOWN);
     if (e->link && *e->link)
         sb_printf(&b, "\nDashboard: %s\n", e->link);
     sb_printf(&b, "\n-- \nvibewatch on %s. This message was sent automatically.\n", e->box_id);
@@ -327,7 +373,7 @@ static void row(sb *b, const char *k, const char *v)
 
 static void channel_html(sb *b, const alerts_channel_ev *c)
 {
-    char v[256];
+    char v[1024]; /* an id (64 bytes) and a name (256) fit */
     sb_printf(b, "<h3 style=\"margin:16px 0 4px;font-size:16px\">");
     sb_html(b, c->sensor_name && *c->sensor_name ? c->sensor_name : c->sensor_id);
     sb_printf(b, " / ");
@@ -343,13 +389,15 @@ static void channel_html(sb *b, const alerts_channel_ev *c)
         fmt_dur(c->rul_h, m, sizeof m);
         fmt_dur(c->rul_lo_h, lo, sizeof lo);
         fmt_dur(c->rul_hi_h, hi, sizeof hi);
-        snprintf(v, sizeof v, "%s (80 %% interval %s – %s; %s)", m, lo, hi,
-                 !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior");
+        const char *basis = !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior";
+        if (has_interval(c))
+            snprintf(v, sizeof v, "%s (80 %% interval %s – %s; %s)", m, lo, hi, basis);
+        else
+            snprintf(v, sizeof v, "%s (%s)", m, basis);
         row(b, "Remaining life", v);
     }
     if (isfinite(c->p_fail_7d) || isfinite(c->p_fail_14d)) {
-        snprintf(v, sizeof v, "%.0f %% within 7 days, %.0f %% within 14 days",
-                 isfinite(c->p_fail_7d) ? 100 * c->p_fail_7d : 0.0, isfinite(c->p_fail_14d) ? 100 * c->p_fail_14d : 0.0);
+        fmt_p_fail(c, v, sizeof v);
         row(b, "P(failure)", v);
     }
     const char *d = diag_words(c->diagnosis);
@@ -381,7 +429,7 @@ static void channel_html(sb *b, const alerts_channel_ev *c)
         row(b, "Temperature", v);
     }
     for (unsigned i = 0; i < c->ncrossed && i < ALERTS_EV_MAX_CROSSED; i++) {
-        snprintf(v, sizeof v, "%.4g (baseline %.4g)", c->crossed[i].now, c->crossed[i].ref);
+        fmt_crossed(&c->crossed[i], v, sizeof v);
         row(b, c->crossed[i].name, v);
     }
     sb_printf(b, "</table>\n");
@@ -440,7 +488,7 @@ long alerts_ev_html(const alerts_evidence *e, char *out, size_t outlen)
               level_colour(shown));
     sb_html(&b, h);
     sb_printf(&b, "</div>\n<table style=\"border-collapse:collapse;font-size:14px;margin-top:8px\">\n");
-    char v[320];
+    char v[1024]; /* a name (256 bytes) and an id (64) fit */
     snprintf(v, sizeof v, "%s (%s)", e->asset_name && *e->asset_name ? e->asset_name : e->asset_id, e->asset_id);
     row(&b, "Machine", v);
     snprintf(v, sizeof v, "%s (%s)", e->box_name && *e->box_name ? e->box_name : e->box_id, e->box_id);
@@ -452,8 +500,10 @@ long alerts_ev_html(const alerts_evidence *e, char *out, size_t outlen)
     sb_html(&b, what_now(e));
     sb_printf(&b, "</p>\n");
     html_link(&b, e->link);
-    for (unsigned i = 0; i < e->nch; i++)
+    for (unsigned i = 0; i < e->nch && i < ALERTS_EV_MAX_SHOWN; i++)
         channel_html(&b, &e->ch[i]);
+    if (e->nch > ALERTS_EV_MAX_SHOWN)
+        sb_printf(&b, "<p>... and %u more channels at this level: see the dashboard.</p>\n", e->nch - ALERTS_EV_MAX_SHOWN);
     sb_printf(&b, "<p style=\"color:#777;font-size:12px;margin-top:20px\">vibewatch on ");
     sb_html(&b, e->box_id);
     sb_printf(&b, ". This message was sent automatically.</p>\n</div></body></html>\n");
@@ -464,7 +514,10 @@ long alerts_ev_sms(const alerts_evidence *e, char *out, size_t outlen)
 {
     char lvl[16];
     upper(e->kind == ALERTS_RECOVERED ? "recovered" : alerts_level_name(e->level), lvl, sizeof lvl);
-    const char *name = e->asset_name && *e->asset_name ? e->asset_name : e->asset_id;
+    /* the name cut to what an SMS can show: a longer one would overflow the body and leave it empty */
+    char name[4 * ALERTS_SMS_CHARS + 1];
+    snprintf(name, sizeof name, "%s", e->asset_name && *e->asset_name ? e->asset_name : e->asset_id);
+    alerts_utf8_truncate(name, ALERTS_SMS_CHARS);
     char body[1024];
     sb b;
     sb_init(&b, body, sizeof body);

@@ -19,6 +19,7 @@
 
 #define ALERTS_EV_MAX_CROSSED 8
 #define ALERTS_EV_MAX_DAYS 7
+#define ALERTS_EV_MAX_SHOWN 16   /* channels the text and HTML show; "... and N more" beyond (the JSON has all) */
 #define ALERTS_EV_TEXT_MAX 65536
 #define ALERTS_EV_HTML_MAX 196608
 #define ALERTS_SMS_CHARS 160

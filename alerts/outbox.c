@@ -219,19 +219,26 @@ int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, aler
     memset(it, 0, sizeof *it);
     if (next_due_ns)
         *next_due_ns = INT64_MAX;
-    sqlite3_stmt *st = prep(o, "SELECT id, alert_id, key, attempts, created_wall_ns, payload, next_wall_ns FROM outbox "
-                               "WHERE dest=? AND state='pending' ORDER BY next_wall_ns, id LIMIT 1", "s", dest);
+    /* the oldest (queued first) of those due, so that a retried message keeps its place before the
+     * newer ones (a "raised" is not overtaken by its "recovered") */
+    sqlite3_stmt *st = prep(o, "SELECT id, alert_id, key, attempts, created_wall_ns, payload FROM outbox "
+                               "WHERE dest=? AND state='pending' AND next_wall_ns<=? ORDER BY id LIMIT 1", "si", dest,
+                            wall_ns);
     if (!st)
         return -EIO;
     int rc = sqlite3_step(st), ret;
     if (rc == SQLITE_DONE) {
         ret = -ENOENT;
+        if (next_due_ns) {
+            long due = one_int(prep(o, "SELECT coalesce(min(next_wall_ns), 9223372036854775807) FROM outbox "
+                                       "WHERE dest=? AND state='pending'", "s", dest));
+            if (due < 0)
+                ret = -EIO;
+            else
+                *next_due_ns = due;
+        }
     } else if (rc != SQLITE_ROW) {
         ret = -EIO;
-    } else if (sqlite3_column_int64(st, 6) > wall_ns) {
-        if (next_due_ns)
-            *next_due_ns = sqlite3_column_int64(st, 6);
-        ret = -ENOENT;
     } else {
         it->id = sqlite3_column_int64(st, 0);
         it->alert_id = sqlite3_column_int64(st, 1);
