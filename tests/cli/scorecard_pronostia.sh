@@ -10,6 +10,13 @@
 # Failure criterion: peak acceleration 20 g (how the test bench ends a run). Speeds and loads of
 # the three conditions are the bench's (1800 rpm 4000 N, 1650 rpm 4200 N, 1500 rpm 5000 N); the
 # bearing geometry (13 balls of 3.5 mm on a 25.6 mm pitch) is the one the challenge document gives.
+#
+# The same replays also send their alerts (replay --alerts) to a real SMTP server (aiosmtpd, on
+# loopback), with the rules' times scaled to these hours-long lives as the models' horizons are
+# (a notification at most every 5 min, warnings repeated every hour, alarms every 20 min): every
+# alert must be mailed once; Bearing1_2, whose monitor passes through warning, must be warned
+# before its alarm; and however much a monitor's state flaps (Bearing1_1 changes state ~80 times),
+# no 5 minutes carry more than one notification plus one per level climbed.
 # Warning and alarm horizons are scaled to these accelerated lives (hours): 30 min and 10 min.
 set -u
 : "${VW_BIN:?}" "${VW_TEST_TMP:?}"
@@ -59,13 +66,57 @@ for b in $all; do
     "$VW_BIN" fit-prior --failure accel_peak_g=20 -o "$T/prior$b.json" $others 2>"$T/prior$b.err" ||
         { echo "not ok - $name: fit-prior (leave $b out): $(tail -2 "$T/prior$b.err")"; exit 0; }
 done
+VW_TOP=$top
+. "$top/tests/alert_servers.sh"
+trap alert_servers_stop_all EXIT
+trap 'alert_servers_stop_all; exit 1' INT TERM
+smtp_start "$T/smtp" || { echo "not ok - $name: the SMTP sink did not start"; exit 0; }
+cat >"$T/alerts.json" <<ALERTS
+{"rules": {"min_interval": "5m", "repeat_warning": "1h", "repeat_alarm": "20m"},
+ "delivery": {"retry_min": "1s", "retry_max": "2s"},
+ "destinations": [{"name": "mail", "type": "email", "url": "$SMTP_URL", "tls": "none",
+   "from": "vibewatch <vw@bench.example>", "to": ["maint@bench.example"], "min_level": "watch", "max_per_hour": 0}]}
+ALERTS
 for b in $all; do
     rm -rf "$T/d$b"
     "$VW_BIN" replay "$T/Learning_set/Bearing$b" $(flags_of "$b") $geom --failure accel_peak_g=20 \
         --prior "$T/prior$b.json" --warn-within 30m --alarm-within 10m --json --data-dir "$T/d$b" \
-        >"$T/replay$b.jsonl" 2>"$T/replay$b.err" &
+        --alerts "$T/alerts.json" --flush-timeout 30 >"$T/replay$b.jsonl" 2>"$T/replay$b.err" &
+    pids="${pids:-} $!"
 done
-wait
+wait $pids   # not the SMTP sink, which runs on
+for b in $all; do
+    "$VW_BIN" alerts --data-dir "$T/d$b" -n 100000 --json >"$T/alerts$b.jsonl" 2>>"$T/replay$b.err"
+done
+$PY - "$T" "$all" "$name" "$SMTP_MAILDIR" <<'PYEOF'
+import glob, json, sys
+T, bearings, name, maildir = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
+rank = {"ok": 0, "watch": 1, "warning": 2, "alarm": 3}
+problems, total, changes, lines = [], 0, 0, []
+for b in bearings:
+    alerts = [json.loads(l) for l in open("%s/alerts%s.jsonl" % (T, b))][::-1]
+    states = sum(1 for l in open("%s/replay%s.jsonl" % (T, b)) if '"event":"state"' in l)
+    total += len(alerts); changes += states
+    unsent = [a["id"] for a in alerts if a["deliveries"] != "mail: sent"]
+    if unsent: problems.append("Bearing%s: alerts %s not mailed" % (b, unsent))
+    # at most one notification per 5 min, plus one per level climbed above all notified in it
+    for i, a in enumerate(alerts):
+        win = [x for x in alerts[i:] if x["t_s"] < a["t_s"] + 300]
+        top, extra = -1, 0
+        for x in win:
+            if x["kind"] == "raised" and rank[x["level"]] > top and top >= 0: extra += 1
+            top = max(top, rank[x["level"]])
+        if len(win) > 1 + extra: problems.append("Bearing%s: %d notifications within 5 min from %s" % (b, len(win), a["time"]))
+    levels = [a["level"] for a in alerts if a["kind"] == "raised"]
+    if b == "1_2" and not ("warning" in levels and "alarm" in levels and levels.index("warning") < levels.index("alarm")):
+        problems.append("Bearing1_2: no warning before the alarm: %s" % levels)
+    lines.append("Bearing%s %d→%d" % (b, states, len(alerts)))
+mails = len(glob.glob(maildir + "/*.eml"))
+if mails != total: problems.append("%d mails for %d alerts" % (mails, total))
+print(("ok - " if not problems else "not ok - ") + name + ": alerts: " + ("; ".join(problems) if problems else
+      "%d monitor state changes gave %d notifications (%s), each mailed once; Bearing1_2 warned before its alarm; "
+      "never more than one per 5 min but for a level climbed" % (changes, total, ", ".join(lines))))
+PYEOF
 : >"$T/scores.jsonl"
 for b in $all; do
     $PY "$top/tests/tools/pronostia_score.py" "$b" "$T/replay$b.jsonl" >>"$T/scores.jsonl" 2>"$T/score$b.err" ||
