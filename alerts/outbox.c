@@ -204,7 +204,7 @@ long alerts_outbox_held(alerts_outbox *o, const char *dest, long max,
 
 long alerts_outbox_fold(alerts_outbox *o, const char *dest, int64_t upto_t_ns, int64_t digest_alert_id)
 {
-    return run(o, prep(o, "UPDATE outbox SET state='folded', digest_id=? WHERE dest=? AND state='held' AND t_ns<=?",
+    return run(o, prep(o, "UPDATE outbox SET state='folded', digest_id=?, payload=x'' WHERE dest=? AND state='held' AND t_ns<=?",
                        "isi", digest_alert_id, dest, upto_t_ns));
 }
 
@@ -265,7 +265,7 @@ int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, aler
 int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *answer)
 {
     long rc = run(o, prep(o, "UPDATE outbox SET state='sent', attempts=attempts+1, done_wall_ns=?, answer=?, "
-                             "last_error=NULL WHERE id=?", "isi", wall_ns, answer, id));
+                             "last_error=NULL, payload=x'' WHERE id=?", "isi", wall_ns, answer, id));
     return rc < 0 ? (int)rc : 0;
 }
 
@@ -279,7 +279,7 @@ int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, cons
 int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *error, const char *answer)
 {
     long rc = run(o, prep(o, "UPDATE outbox SET state='failed', attempts=attempts+1, done_wall_ns=?, last_error=?, "
-                             "answer=? WHERE id=?", "issi", wall_ns, error, answer, id));
+                             "answer=?, payload=x'' WHERE id=?", "issi", wall_ns, error, answer, id));
     return rc < 0 ? (int)rc : 0;
 }
 
@@ -288,9 +288,23 @@ long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, i
     char why[64];
     snprintf(why, sizeof why, "given up after %.3g h: ", (double)max_age_ns / 3.6e12);
     return run(o, prep(o, "UPDATE outbox SET state='failed', done_wall_ns=?, "
-                          "last_error=? || coalesce(last_error, 'never attempted') "
+                          "last_error=? || coalesce(last_error, 'never attempted'), payload=x'' "
                           "WHERE dest=? AND state='pending' AND created_wall_ns<?",
                        "issi", wall_ns, why, dest, wall_ns - max_age_ns));
+}
+
+long alerts_outbox_orphans(alerts_outbox *o, const char *const *names, size_t n, int64_t wall_ns)
+{
+    /* the configured names in a temporary table: no SQL text is built from them */
+    if (exec(o, "CREATE TEMP TABLE IF NOT EXISTS vw_dests(name TEXT PRIMARY KEY); DELETE FROM vw_dests") < 0)
+        return -EIO;
+    for (size_t i = 0; i < n; i++)
+        if (run(o, prep(o, "INSERT OR IGNORE INTO vw_dests(name) VALUES(?)", "s", names[i])) < 0)
+            return -EIO;
+    return run(o, prep(o, "UPDATE outbox SET state='failed', done_wall_ns=?, payload=x'', "
+                          "last_error='destination ' || dest || ' is no longer configured' "
+                          "WHERE state IN ('pending','held') AND dest NOT IN (SELECT name FROM vw_dests)",
+                       "i", wall_ns));
 }
 
 int alerts_outbox_counts(alerts_outbox *o, const char *dest, alerts_counts *c)

@@ -8,7 +8,8 @@
  *                also the e-mail's Message-ID and the webhook's Idempotency-Key, and the payload
  *                rendered once (the same bytes on every attempt). States: pending → sent, or → failed
  *                (given up after the configured age, with the last error kept); held (over the
- *                destination's rate limit) → folded into a digest.
+ *                destination's rate limit) → folded into a digest. A finished message drops its
+ *                payload (the alert keeps its evidence), so a kept alert costs a few kB, not a mail.
  *   alert_state  the rules' state per asset (alerts/rules.h JSON), saved in the same transaction
  *                as the notifications it decided, so a restart neither repeats nor loses one.
  *
@@ -97,6 +98,10 @@ int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const ch
 /* Gives up the pending messages of dest queued before wall_ns − max_age_ns (failed, with
  * "given up after N h: LAST ERROR"). Returns how many, or -EIO. */
 long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, int64_t max_age_ns);
+
+/* Gives up the pending and held messages of destinations not among names[] (removed from the
+ * configuration): failed, "destination NAME is no longer configured". Returns how many, or -EIO. */
+long alerts_outbox_orphans(alerts_outbox *o, const char *const *names, size_t n, int64_t wall_ns);
 
 /* Counts of dest's messages by state (for the status and the tests). */
 typedef struct alerts_counts {

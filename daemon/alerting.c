@@ -35,6 +35,8 @@
 #define REF_SNAPSHOTS 20     /* the baseline reference of "what crossed": the first ok snapshots */
 #define SAVE_EVERY 50        /* the rules' state is saved at least every this many snapshots */
 #define DIGEST_MAX 200       /* held messages listed in one digest at most (the rest: the next one) */
+#define PRUNE_EVERY 500      /* snapshots between two prunes of finished alerts */
+#define KEEP_ALERTS 10000    /* finished alerts kept at most (and alerts.delivery.keep of data time): ~5 kB each */
 
 const char *const vw_alert_var_names[] = {
     "box",       "box_name",   "asset",      "asset_name", "level",      "previous", "kind",   "summary",
@@ -87,7 +89,8 @@ typedef struct asset_rt {
     chan_mem *mem;                  /* [sensor * CH_PER_SENSOR + channel] */
     unsigned since_save;
     int64_t episode;                /* the alert id that opened the current episode (for threading), 0 */
-    int64_t last_t_ns;
+    int64_t last_t_ns;              /* data time of the newest snapshot */
+    int64_t last_wall_ns;           /* the wall time it came in */
 } asset_rt;
 
 typedef struct dest_rt {
@@ -119,6 +122,7 @@ struct vw_alerting {
     pthread_cond_t done_cv;
     uint64_t queued, done;
     uint64_t salt;                  /* this database's, in every key: ids never repeat across a reset */
+    unsigned since_prune;
     _Atomic long alerts_made, dropped, db_errors;
     vw_log_limiter db_rl;
 };
@@ -766,8 +770,10 @@ static void take_snapshot(vw_alerting *a, const msg *s)
     if (alerts_rules_update(rt->rules, idx, &in) != 0)
         return; /* at or before this channel's last snapshot: a recording replayed again */
     remember(rt, idx, s);
-    if (s->t_ns > rt->last_t_ns)
+    if (s->t_ns > rt->last_t_ns) {
         rt->last_t_ns = s->t_ns;
+        rt->last_wall_ns = wall_ns();
+    }
     alerts_decision d;
     alerts_rules_eval(rt->rules, in.t_h, in_window(a->cfg, a->cfg->assets[s->asset].id, in.t_h), &d);
     if (d.kind != ALERTS_NONE)
@@ -775,6 +781,14 @@ static void take_snapshot(vw_alerting *a, const msg *s)
     else if (d.changed || ++rt->since_save >= SAVE_EVERY)
         save_state(a, s->asset);
     release_digests(a, s->t_ns, false);
+    if (++a->since_prune >= PRUNE_EVERY) { /* bounded: finished alerts older than keep, or too many */
+        a->since_prune = 0;
+        long n = alerts_outbox_prune(a->ob, s->t_ns, (int64_t)(a->cfg->alerts.keep_days * 86400e9), KEEP_ALERTS);
+        if (n < 0)
+            vw_log_failure(&a->db_rl, VW_LOG_WARNING, "alerts", "cannot prune old alerts in %s", a->db_path);
+        else if (n > 0)
+            vw_log(VW_LOG_INFO, "alerts", "%ld finished alerts older than %g days pruned", n, a->cfg->alerts.keep_days);
+    }
 }
 
 static void take_stopped(vw_alerting *a, const msg *s)
@@ -783,9 +797,10 @@ static void take_stopped(vw_alerting *a, const msg *s)
     if (!rt->rules)
         return;
     const vw_cfg_sensor *sc = &a->cfg->assets[s->asset].sensors[s->sensor];
-    unsigned n = sc->nchannels ? sc->nchannels : CH_PER_SENSOR;
-    for (unsigned c = 0; c < n; c++) {
+    for (unsigned c = 0; c < CH_PER_SENSOR; c++) {
         unsigned idx = (unsigned)s->sensor * CH_PER_SENSOR + c;
+        if (s->stopped && !rt->mem[idx].have && c > 0)
+            continue; /* the channels it delivered, or its first when it never delivered one */
         alerts_rules_stopped(rt->rules, idx, s->stopped);
         if (s->stopped && !rt->mem[idx].have) { /* evidence for a channel never seen */
             rt->mem[idx].last.type = M_SNAPSHOT;
@@ -797,12 +812,15 @@ static void take_stopped(vw_alerting *a, const msg *s)
         }
     }
     alerts_decision d;
-    double t_h = (double)s->t_ns / 3.6e12;
+    /* data time goes on from the asset's last snapshot at the wall clock's pace (the same as the
+     * wall clock on a real box; a simulator's clock may run ahead of it) */
+    int64_t t_ns = rt->last_t_ns ? rt->last_t_ns + (wall_ns() - rt->last_wall_ns) : s->t_ns;
+    double t_h = (double)t_ns / 3.6e12;
     alerts_rules_eval(rt->rules, t_h, in_window(a->cfg, a->cfg->assets[s->asset].id, t_h), &d);
     vw_log(s->stopped ? VW_LOG_WARNING : VW_LOG_NOTICE, "alerts", "%s: acquisition of sensor %s %s",
            a->cfg->assets[s->asset].id, sc->id, s->stopped ? "stopped" : "runs again");
     if (d.kind != ALERTS_NONE)
-        notify(a, s->asset, &d, s->t_ns);
+        notify(a, s->asset, &d, t_ns);
     else
         save_state(a, s->asset);
 }
@@ -846,6 +864,9 @@ static void *rules_main(void *arg)
         pthread_cond_broadcast(&a->done_cv);
         pthread_mutex_unlock(&a->lock);
     }
+    for (unsigned i = 0; i < a->cfg->nassets; i++) /* stopping: the state since the last save */
+        if (a->assets[i].rules && a->assets[i].since_save)
+            save_state(a, (int)i);
     return NULL;
 }
 
@@ -1103,6 +1124,13 @@ vw_alerting *vw_alerting_start(const vw_config *cfg, bool replay, char *err, siz
         goto fail;
     }
     a->salt = db_salt(a->ob);
+    const char *names[VW_CFG_MAX_DESTINATIONS];
+    for (unsigned k = 0; k < cfg->alerts.ndest; k++)
+        names[k] = cfg->alerts.dest[k].name;
+    long orphans = alerts_outbox_orphans(a->ob, names, cfg->alerts.ndest, wall_ns());
+    if (orphans > 0)
+        vw_log(VW_LOG_WARNING, "alerts", "%ld waiting message%s of destinations no longer configured given up", orphans,
+               orphans == 1 ? "" : "s");
     for (unsigned i = 0; i < cfg->nassets; i++) {
         asset_rt *rt = &a->assets[i];
         rt->cfg = rules_cfg_of(cfg, (int)i);
@@ -1215,6 +1243,14 @@ void vw_alerting_stop(vw_alerting *a)
     pthread_mutex_destroy(&a->lock);
     pthread_cond_destroy(&a->done_cv);
     free(a);
+}
+
+long vw_alerting_failed(vw_alerting *a)
+{
+    long n = 0;
+    for (unsigned k = 0; a && k < a->ndest; k++)
+        n += a->dest[k].failed;
+    return n;
 }
 
 char *vw_alerting_status_json(vw_alerting *a)

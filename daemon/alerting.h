@@ -54,6 +54,8 @@ int vw_alerting_ack(vw_alerting *a, const char *asset, const char *user, const c
  * pending. */
 long vw_alerting_flush(vw_alerting *a, double timeout_s);
 void vw_alerting_stop(vw_alerting *a); /* NULL is fine */
+/* Messages given up or refused for good since start (recorded as failed in the outbox). */
+long vw_alerting_failed(vw_alerting *a);
 
 /* Per destination: pending, held, sent, failed; the queue's drops (a JSON object; malloc'd text). */
 char *vw_alerting_status_json(vw_alerting *a);

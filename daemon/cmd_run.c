@@ -375,9 +375,10 @@ int cmd_replay(int argc, char **argv)
     sigset_t set;
     block_signals(&set);
     uint64_t unsent = 0, refused = 0;
-    long alerts_pending = 0;
+    long alerts_pending = 0, alerts_failed = 0;
     vw_pipeline_opts o = {.replay = true, .json_out = json ? stdout : NULL, .flush_timeout_s = flush_timeout,
-                          .unsent_out = &unsent, .refused_out = &refused, .alerts_pending_out = &alerts_pending};
+                          .unsent_out = &unsent, .refused_out = &refused, .alerts_pending_out = &alerts_pending,
+                          .alerts_failed_out = &alerts_failed};
     vw_pipeline *p = vw_pipeline_start(cfg, &o, err, sizeof err);
     if (!p) {
         fprintf(stderr, "vibewatch replay: %s\n", err);
@@ -408,6 +409,11 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "vibewatch replay: %ld alert message%s still undelivered after %g s: kept in the outbox of "
                         "%s/history.sqlite3, sent by the next run (`vibewatch alerts` shows why)\n",
                 alerts_pending, alerts_pending == 1 ? " is" : "s are", flush_timeout, cfg->data_dir);
+        rc = 1;
+    }
+    if (alerts_failed > 0) {
+        fprintf(stderr, "vibewatch replay: %ld alert message%s given up or refused for good (`vibewatch alerts` "
+                        "shows each one's last error)\n", alerts_failed, alerts_failed == 1 ? " was" : "s were");
         rc = 1;
     }
     if (refused) {

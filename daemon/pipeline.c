@@ -1141,6 +1141,8 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
         long pending = vw_alerting_flush(p->alerting, p->opts.flush_timeout_s);
         if (p->opts.alerts_pending_out)
             *p->opts.alerts_pending_out = pending;
+        if (p->opts.alerts_failed_out)
+            *p->opts.alerts_failed_out = vw_alerting_failed(p->alerting);
     }
     vw_alerting_stop(p->alerting);
     job *j;

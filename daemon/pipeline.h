@@ -39,6 +39,7 @@ typedef struct vw_pipeline_opts {
     uint64_t *unsent_out;    /* replay: the bytes the outputs could not send by then */
     uint64_t *refused_out;   /* replay: the bytes they never will (dead letters, drops) */
     long *alerts_pending_out; /* replay: alert messages still undelivered after flush_timeout_s */
+    long *alerts_failed_out;  /* replay: alert messages given up or refused for good */
 } vw_pipeline_opts;
 
 typedef struct vw_pipeline vw_pipeline;

@@ -130,7 +130,8 @@ smtp_stop
 tls_make_ca "$T/tls" >/dev/null 2>&1 || { bad "cannot make a test CA"; exit 0; }
 smtp_start "$T/tls-smtp" --starttls "$TLS_CERT" "$TLS_KEY" --require-tls --auth "vw:s3cret pass" || { bad "the STARTTLS sink did not start"; exit 0; }
 for pw in "s3cret pass" "wrong"; do
-    config "$T/b2.json" "$T/b2" "{\"destinations\": [{\"name\": \"mail\", \"type\": \"email\", \"url\": \"$SMTP_URL\",
+    config "$T/b2.json" "$T/b2" "{\"delivery\": {\"retry_min\": \"1s\", \"retry_max\": \"1s\"},
+        \"destinations\": [{\"name\": \"mail\", \"type\": \"email\", \"url\": \"$SMTP_URL\",
         \"tls\": \"required\", \"ca_file\": \"$TLS_CA\", \"user\": \"vw\", \"password\": \"$pw\",
         \"from\": \"vw@plant.example\", \"to\": [\"maint@plant.example\"]}]}"
     out=$("$VW_BIN" alert-test -c "$T/b2.json" 2>&1)
@@ -142,6 +143,17 @@ for pw in "s3cret pass" "wrong"; do
         *) bad "wrong password: $out (exit $rc)" ;;
         esac
         case "$out" in *"$pw"*) bad "the password appears in the output: $out" ;; esac
+        # the box itself: the refused login is recorded with each message, and retried
+        "$VW_BIN" replay "$SIM" -c "$T/b2.json" --flush-timeout 3 >"$T/b2.out" 2>"$T/b2.err"
+        rc=$?
+        "$VW_BIN" alerts --data-dir "$T/b2" -c "$T/b2.json" --json >"$T/b2.alerts" 2>&1
+        n_all=$(grep -c "\"deliveries\":\"mail" "$T/b2.alerts")   # watch is below this destination's min_level
+        n_535=$(grep -c '"deliveries":"mail: pending, attempt [0-9]*: smtp://127.0.0.1:[0-9]*: authentication as \\"vw\\" refused: 535' "$T/b2.alerts")
+        if [ $rc -eq 1 ] && [ "$n_all" -ge 2 ] && [ "$n_535" -eq "$n_all" ] && grep -q '"deliveries":"mail: pending, attempt [2-9]' "$T/b2.alerts"; then
+            ok "a box with a wrong mail password: each message pending with \"authentication as \\\"vw\\\" refused: 535\", retried, the replay exits 1"
+        else
+            bad "wrong password in a box: exit $rc: $(head -c 400 "$T/b2.alerts")"
+        fi
     else
         side=$(ls "$SMTP_MAILDIR"/*.json 2>/dev/null | head -1)
         if [ $rc -eq 0 ] && [ -n "$side" ] && $PY -c 'import json,sys; e=json.load(open(sys.argv[1])); sys.exit(0 if e["tls"] and e["auth_user"]=="vw" else 1)' "$side"; then
@@ -255,6 +267,22 @@ fine*) set -- $(cat "$T/c.check")
 *) bad "mail server back: $(cat "$T/c.check")" ;;
 esac
 smtp_stop
+
+# a mail server that never comes back: given up after alerts.delivery.give_up, recorded and shown
+DEAD=$(srv_free_port)
+config "$T/g.json" "$T/g" "{\"delivery\": {\"retry_min\": \"1s\", \"retry_max\": \"1s\", \"give_up\": \"3s\"},
+  \"destinations\": [{\"name\": \"mail\", \"type\": \"email\", \"url\": \"smtp://127.0.0.1:$DEAD\", \"tls\": \"none\",
+     \"from\": \"vw@plant.example\", \"to\": [\"maint@plant.example\"], \"min_level\": \"watch\"}]}"
+"$VW_BIN" replay "$SIM" -c "$T/g.json" --flush-timeout 20 >"$T/g.out" 2>"$T/g.err"
+rc=$?
+"$VW_BIN" alerts --data-dir "$T/g" -c "$T/g.json" --json >"$T/g.alerts" 2>&1
+ng=$(grep -c '"deliveries":"mail: failed, attempt [0-9]*: given up after 0.000833 h: smtp://127.0.0.1:'"$DEAD" "$T/g.alerts")
+na=$(wc -l <"$T/g.alerts")
+if [ $rc -eq 1 ] && grep -q "given up or refused for good" "$T/g.err" && [ "$na" -ge 2 ] && [ "$ng" -eq "$na" ]; then
+    ok "a mail server that never comes back: all $na messages given up after 3 s with their last error recorded, the replay says so and exits 1"
+else
+    bad "give up: exit $rc, $ng of $na given up: $(tail -2 "$T/g.err") $(head -c 300 "$T/g.alerts")"
+fi
 
 # ---- D: a storm: six pumps failing together, 2 messages an hour allowed --------------------------
 smtp_start "$T/storm-smtp" || { bad "the SMTP sink did not start"; exit 0; }

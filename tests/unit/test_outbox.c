@@ -826,6 +826,36 @@ static void finish(alerts_outbox *o, const char *dest, const char *key, bool ok)
     alerts_item_clear(&it);
 }
 
+/* A destination removed from the configuration: its waiting messages are given up, with why;
+ * the configured ones and every finished message stay as they were. */
+static void test_orphans(void)
+{
+    const char *p = db_path("orphans");
+    alerts_outbox *o = open_or_fail(p);
+    if (!o)
+        return;
+    int64_t a = add_alert(o, T0, "pump-1", "raised", "alarm", "a");
+    enqueue_ok(o, a, "mail", "a.mail", T0, W0, false);
+    enqueue_ok(o, a, "old-sms", "a.old", T0, W0, false);
+    enqueue_ok(o, a, "old-sms", "a.oldheld", T0, W0, true);
+    enqueue_ok(o, a, "pager", "a.pager", T0, W0, false);
+    alerts_item it;
+    T_CHECK(!strcmp(next_key(o, "pager", W0, &it), "a.pager"), "got %s", it.key);
+    alerts_outbox_sent(o, it.id, W0, "200 OK");
+    alerts_item_clear(&it);
+    const char *names[] = {"mail", "it's \"quoted\""};
+    long n = alerts_outbox_orphans(o, names, 2, W0 + MIN);
+    T_CHECK(n == 2, "orphans given up: %ld, want 2 (old-sms pending and held)", n);
+    EXPECT_COUNTS(o, "old-sms", 0, 0, 0, 2, 0);
+    EXPECT_COUNTS(o, "mail", 1, 0, 0, 0, 0);
+    EXPECT_COUNTS(o, "pager", 0, 0, 1, 0, 0);
+    T_CHECK(sql_int(p, "SELECT count(*) FROM outbox WHERE dest='old-sms' AND "
+                       "last_error='destination old-sms is no longer configured'") == 2, "the reason is recorded");
+    T_CHECK(alerts_outbox_orphans(o, names, 2, W0 + MIN) == 0, "a second call finds nothing");
+    T_CHECK(alerts_outbox_orphans(o, NULL, 0, W0 + MIN) == 1, "no destination at all: mail's message goes too");
+    alerts_outbox_close(o);
+}
+
 static void test_prune_age(void)
 {
     const char *p = db_path("prune_age");
@@ -1256,6 +1286,7 @@ int main(void)
 {
     t_rng_seed(20260101);
     T_RUN(test_open);
+    T_RUN(test_orphans);
     T_RUN(test_alert_ids);
     T_RUN(test_enqueue_key_once);
     T_RUN(test_next_payload_and_destination);
