@@ -179,6 +179,22 @@ static void fmt_crossed(const alerts_crossed *x, char *out, size_t n)
         out[0] = 0;
 }
 
+/* "5.2 d (3.1 d – 8.0 d)": the RUL and, when both ends are known, its 80 % interval, with `mid`
+ * between the interval and the closing bracket ("; from the degradation trend"). */
+static void rul_words(const alerts_channel_ev *c, const char *interval, const char *mid, char *out, size_t n)
+{
+    char m[24], lo[24], hi[24];
+    fmt_dur(c->rul_h, m, sizeof m);
+    fmt_dur(c->rul_lo_h, lo, sizeof lo);
+    fmt_dur(c->rul_hi_h, hi, sizeof hi);
+    if (has_interval(c))
+        snprintf(out, n, "%s (%s%s – %s%s)", m, interval, lo, hi, mid);
+    else if (*mid)
+        snprintf(out, n, "%s (%s)", m, mid + 2); /* mid without its "; " */
+    else
+        snprintf(out, n, "%s", m);
+}
+
 static void finding(const alerts_channel_ev *c, char *out, size_t n)
 {
     const char *d = diag_words(c->diagnosis);
@@ -221,14 +237,9 @@ static long headline(const alerts_evidence *e, bool prefix, char *out, size_t ou
         finding(c, f, sizeof f);
         sb_printf(&b, ": %s", f);
         if (has_rul(c)) {
-            char m[24], lo[24], hi[24];
-            fmt_dur(c->rul_h, m, sizeof m);
-            fmt_dur(c->rul_lo_h, lo, sizeof lo);
-            fmt_dur(c->rul_hi_h, hi, sizeof hi);
-            if (has_interval(c))
-                sb_printf(&b, ", RUL %s (%s – %s)", m, lo, hi);
-            else
-                sb_printf(&b, ", RUL %s", m);
+            char r[128];
+            rul_words(c, "", "", r, sizeof r);
+            sb_printf(&b, ", RUL %s", r);
         }
     }
     return sb_end(&b);
@@ -248,15 +259,10 @@ static void channel_text(sb *b, const alerts_channel_ev *c)
     sb_printf(b, ")\n");
     sb_printf(b, "  State:        %s: %s\n", alerts_level_name(c->level), cause_words(c));
     if (has_rul(c)) {
-        char m[24], lo[24], hi[24];
-        fmt_dur(c->rul_h, m, sizeof m);
-        fmt_dur(c->rul_lo_h, lo, sizeof lo);
-        fmt_dur(c->rul_hi_h, hi, sizeof hi);
-        const char *basis = !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior";
-        if (has_interval(c))
-            sb_printf(b, "  RUL:          %s (80 %% interval %s – %s; from the %s)\n", m, lo, hi, basis);
-        else
-            sb_printf(b, "  RUL:          %s (from the %s)\n", m, basis);
+        char r[160];
+        rul_words(c, "80 % interval ", !strcmp(c->rul_basis, "trend") ? "; from the degradation trend" : "; from the life prior",
+                  r, sizeof r);
+        sb_printf(b, "  RUL:          %s\n", r);
     }
     if (isfinite(c->p_fail_7d) || isfinite(c->p_fail_14d)) {
         char p[96];
@@ -385,15 +391,7 @@ static void channel_html(sb *b, const alerts_channel_ev *c)
     snprintf(v, sizeof v, "%s: %s", alerts_level_name(c->level), cause_words(c));
     row(b, "State", v);
     if (has_rul(c)) {
-        char m[24], lo[24], hi[24];
-        fmt_dur(c->rul_h, m, sizeof m);
-        fmt_dur(c->rul_lo_h, lo, sizeof lo);
-        fmt_dur(c->rul_hi_h, hi, sizeof hi);
-        const char *basis = !strcmp(c->rul_basis, "trend") ? "degradation trend" : "life prior";
-        if (has_interval(c))
-            snprintf(v, sizeof v, "%s (80 %% interval %s – %s; %s)", m, lo, hi, basis);
-        else
-            snprintf(v, sizeof v, "%s (%s)", m, basis);
+        rul_words(c, "80 % interval ", !strcmp(c->rul_basis, "trend") ? "; degradation trend" : "; life prior", v, sizeof v);
         row(b, "Remaining life", v);
     }
     if (isfinite(c->p_fail_7d) || isfinite(c->p_fail_14d)) {
