@@ -14,6 +14,8 @@
  * of whole UTF-8 characters (60 base64 characters: 72 with "=?UTF-8?B?" and "?="). */
 #include "alerts/mail.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -177,37 +179,6 @@ long alerts_base64(const unsigned char *in, size_t n, int wrap, char *out, size_
 
 /* ---- characters ------------------------------------------------------------------------------- */
 
-/* The length (1–4) of the well-formed UTF-8 character at s (n bytes left), 0 when it is not one
- * (overlong forms, surrogates and values past U+10FFFF are not); its code point in *cp. */
-static size_t utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned long min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, min = 0x80, *cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, min = 0x800, *cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, min = 0x10000, *cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        *cp = *cp << 6 | (s[i] & 0x3F);
-    }
-    if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static int is_control(unsigned long cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 /* Header text: 0 when s (n bytes) is UTF-8 without control characters (C0, DEL, C1); else
@@ -218,15 +189,15 @@ static int check_header_text(const char *field, const char *what, const char *s,
     const unsigned char *u = (const unsigned char *)s;
     int all_ascii = 1;
     for (size_t i = 0; i < n;) {
-        unsigned long cp;
-        size_t k = utf8_char(u + i, n - i, &cp);
+        uint32_t cp;
+        size_t k = vw_utf8_seq(u + i, n - i, &cp);
         if (!k)
             return fail(err, errlen, "%s: invalid UTF-8 at byte %zu%s", field, i, what);
         if (is_control(cp))
             return fail(err, errlen,
                         "%s: control character U+%04lX at byte %zu%s (no CR, LF or other control characters "
                         "in a header)",
-                        field, cp, i, what);
+                        field, (unsigned long)cp, i, what);
         all_ascii &= k == 1;
         i += k;
     }
@@ -240,8 +211,7 @@ static size_t utf8_prefix(const unsigned char *s, size_t n, size_t max)
 {
     size_t i = 0;
     while (i < n) {
-        unsigned long cp;
-        size_t k = utf8_char(s + i, n - i, &cp);
+        size_t k = vw_utf8_seq(s + i, n - i, NULL);
         if (!k)
             k = 1; /* not reached (the text was checked), but always progress */
         if (i + k > max)

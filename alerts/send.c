@@ -12,6 +12,8 @@
  * may live there); passwords and tokens never reach a message. */
 #include "alerts/send.h"
 
+#include "common/utf8.h"
+
 #include <curl/curl.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -36,37 +38,6 @@
 
 /* ---- text helpers ------------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t k;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        k = 2;
-        cp = s[0] & 0x1Fu;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        k = 3;
-        cp = s[0] & 0x0Fu;
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        k = 4;
-        cp = s[0] & 0x07u;
-    } else {
-        return 0;
-    }
-    if (k > n)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return k;
-}
-
 /* Appends n bytes of src to dst (capacity cap, NUL-terminated, *len its length) as printable text:
  * control characters become one space (runs collapse), bytes that are not UTF-8 become '?', and a
  * UTF-8 character is never cut. Stops silently when full. */
@@ -81,7 +52,7 @@ static void append_printable(char *dst, size_t cap, size_t *len, const char *src
             i++;
             continue;
         }
-        size_t k = utf8_seq(s + i, n - i);
+        size_t k = vw_utf8_seq(s + i, n - i, NULL);
         if (k == 0) {
             dst[(*len)++] = '?';
             i++;

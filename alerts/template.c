@@ -14,6 +14,8 @@
  * a header value. */
 #include "alerts/template.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -71,40 +73,6 @@ static long w_finish(writer *w)
 }
 
 /* ---- UTF-8 and the escapes ---------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence starting s (NUL-terminated, s[0] != 0), or 0 when s[0] starts
- * none. Reads no further than the NUL: a byte is looked at only after the one before it was a lead
- * or a continuation byte, and NUL is neither. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
-}
 
 static bool escape_known(enum alerts_escape esc)
 {
@@ -171,7 +139,7 @@ static void put_value(writer *w, const char *value, enum alerts_escape esc)
 {
     const unsigned char *s = (const unsigned char *)(value ? value : "");
     while (*s && !w->full) {
-        size_t n = utf8_seq(s);
+        size_t n = vw_utf8_seq_str(s, NULL);
         const unsigned char *ch = s;
         size_t chlen = n;
         if (n == 0) {
@@ -410,7 +378,7 @@ size_t alerts_utf8_truncate(char *s, size_t max_chars)
     while (chars < max_chars && i < len) {
         if (len - i >= 3) /* "…" after the chars first characters stays within s */
             ellipsis_at = i;
-        size_t n = utf8_seq(u + i);
+        size_t n = vw_utf8_seq_str(u + i, NULL);
         i += n ? n : 1;
         chars++;
     }

@@ -7,6 +7,8 @@
  * a hostile file cannot put raw bytes into a log line. */
 #include "config_priv.h"
 
+#include "common/utf8.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -18,43 +20,8 @@
 
 /* ---- text ---------------------------------------------------------------------------------- */
 
-size_t vw_cfg_utf8_check(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        unsigned lo = 0x80, hi = 0xBF; /* the allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            k = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            k = 3;
-            if (c == 0xE0)
-                lo = 0xA0; /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F; /* UTF-16 surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            k = 4;
-            if (c == 0xF0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return i;
-        }
-        if (k > n - i || s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t j = 2; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return i;
-        i += k;
-    }
-    return n;
-}
+/* One decoder for the whole program (common/utf8.h); the daemon's callers keep this name. */
+size_t vw_cfg_utf8_check(const unsigned char *s, size_t n) { return vw_utf8_valid_prefix(s, n); }
 
 /* Appends str to out[0..*o) when it fits with its terminator; false when it does not. */
 static bool put(char *out, size_t outlen, size_t *o, const char *str)

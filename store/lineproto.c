@@ -15,6 +15,8 @@
  * values escape both '"' and '\', which every parser reads back. */
 #include "store/lineproto.h"
 
+#include "common/utf8.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -38,40 +40,6 @@ enum name_kind { NAME_MEASUREMENT, NAME_KEY };
 static bool must_escape(enum name_kind kind, unsigned char c)
 {
     return c == ',' || c == ' ' || (kind == NAME_KEY && c == '=');
-}
-
-/* Length (1–4) of the well-formed UTF-8 sequence that starts at s, or 0 when there is none there:
- * a stray continuation byte, an overlong form, a surrogate, a code point past U+10FFFF, or a
- * sequence cut short (by the terminating NUL, which is never read past). */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong below U+0800 */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates U+D800–U+DFFF */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong below U+10000 */
-        else if (c == 0xF4)
-            hi = 0x8F; /* past U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
 }
 
 /* Whether s can be carried as a name of the given kind (is_name) or as a string field value; if
@@ -110,7 +78,7 @@ static bool text_ok(const char *s, bool is_name, enum name_kind kind, char *why,
                      u[i + 1], i);
             return false;
         }
-        size_t n = utf8_len(u + i);
+        size_t n = vw_utf8_seq_str(u + i, NULL);
         if (!n) {
             snprintf(why, whylen, "is not valid UTF-8 (byte %zu)", i);
             return false;
@@ -130,7 +98,7 @@ static const char *quoted(const char *s, char out[LP_QUOTE_MAX])
     size_t o = 0, i = 0;
     out[o++] = '"';
     while (u[i] && i < 40) {
-        size_t n = u[i] >= 0x80 ? utf8_len(u + i) : 0;
+        size_t n = u[i] >= 0x80 ? vw_utf8_seq_str(u + i, NULL) : 0;
         if (n) {
             memcpy(out + o, u + i, n);
             o += n;

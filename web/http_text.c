@@ -3,6 +3,8 @@
  * characters, bounded length) inside a JSON error built by cJSON. Pure functions, no I/O. */
 #include "web/http_internal.h"
 
+#include "common/utf8.h"
+
 #include <cJSON.h>
 #include <errno.h>
 #include <stdint.h>
@@ -46,33 +48,14 @@ int web_path_decode(const char *raw, size_t rawlen, char *out, size_t outcap)
     return (int)n;
 }
 
-/* Length of the valid, printable UTF-8 character at s[0..len), or 0 when it is not one. */
+/* Length of the valid, printable UTF-8 character at s[0..len), or 0 when it is not one: control
+ * characters (C0, DEL, C1) are not printable. */
 static size_t utf8_char_len(const unsigned char *s, size_t len)
 {
-    unsigned char c = s[0];
-    if (c >= 0x20 && c < 0x7f)
-        return 1;
-    if (c < 0xc2 || c > 0xf4)
-        return 0; /* control, DEL, continuation byte, overlong lead, beyond U+10FFFF */
-    size_t n = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-    if (len < n)
+    uint32_t cp;
+    size_t n = vw_utf8_seq(s, len, &cp);
+    if (n == 0 || cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
         return 0;
-    unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c == 0xe0)
-        lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-        hi = 0x9f; /* UTF-16 surrogates */
-    else if (c == 0xf0)
-        lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-        hi = 0x8f; /* beyond U+10FFFF */
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xbf)
-            return 0;
-    if (c == 0xc2 && s[1] < 0xa0)
-        return 0; /* C1 controls U+0080..U+009F */
     return n;
 }
 

@@ -10,7 +10,7 @@
  *
  *   clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -I. \
  *         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *         -o build/fuzz_lineproto tests/fuzz/fuzz_lineproto.c store/lineproto.c -lm
+ *         -o build/fuzz_lineproto tests/fuzz/fuzz_lineproto.c store/lineproto.c common/utf8.c -lm
  *   mkdir -p build/fuzz-corpus-lp
  *   build/fuzz_lineproto -max_len=2048 -max_total_time=180 build/fuzz-corpus-lp tests/fuzz/corpus_lineproto
  *

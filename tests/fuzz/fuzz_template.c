@@ -12,7 +12,7 @@
  *
  *   clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -I. \
  *         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
- *         -o build/fuzz_template tests/fuzz/fuzz_template.c alerts/template.c
+ *         -o build/fuzz_template tests/fuzz/fuzz_template.c alerts/template.c common/utf8.c
  *   mkdir -p build/fuzz-corpus-template
  *   build/fuzz_template -max_len=1024 -max_total_time=150 build/fuzz-corpus-template tests/fuzz/corpus_template
  *
