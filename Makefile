@@ -48,7 +48,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
-MODULES := acquisition dsp models alerts store web daemon
+MODULES := common acquisition dsp models alerts store web daemon
 # build-time choices: one file of each pair is compiled
 CHOICE_SRC := dsp/fft_fftw.c dsp/fft_kiss.c acquisition/src_iio.c acquisition/src_iio_off.c \
               acquisition/src_alsa.c acquisition/src_alsa_off.c
@@ -70,6 +70,7 @@ BENCH_ACQ := $(BUILD)/bench/bench_acq
 BENCH_HIST := $(BUILD)/bench/bench_history
 BENCH_MODELS := $(BUILD)/bench/bench_models
 BENCH_STREAM := $(BUILD)/bench/bench_stream
+BENCH_ALERTS := $(BUILD)/bench/bench_alerts
 
 .PHONY: all deps test run bench clean check-deps
 all: $(BUILD)/vibewatch vibewatch
@@ -103,27 +104,8 @@ $(BUILD)/tests/test_fft_backends: tests/fft_backends/test_fft_backends.c dsp/fft
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELP) $(LIB) \
 	    $(shell $(PKG_CONFIG) --cflags --libs kissfft-float fftw3f) $(ALL_LDLIBS)
 
-$(BENCH_HIST): bench/bench_history.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  BENCH   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
-
-$(BENCH_MODELS): bench/bench_models.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  BENCH   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
-
-$(BENCH_STREAM): bench/bench_stream.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  BENCH   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
-
-$(BENCH_ACQ): bench/bench_acq.c $(LIB)
-	@mkdir -p $(dir $@)
-	@echo "  BENCH   $@"
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
-
-$(BENCH_BIN): bench/bench_analyze.c $(LIB)
+# every benchmark: bench/bench_NAME.c → $(BUILD)/bench/bench_NAME, linked against the library
+$(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
@@ -142,7 +124,7 @@ run: deps
 	@$(BUILD)/vibewatch run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS) $(BENCH_STREAM)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS) $(BENCH_STREAM) $(BENCH_ALERTS)
 	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
 	@echo
 	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
@@ -154,8 +136,12 @@ bench: deps
 	@sh bench/bench_run.sh $(BUILD)/vibewatch $${VW_BENCH_RUN_SECONDS:-40}
 	@echo
 	@sh bench/bench_stream.sh $(BUILD)
+	@echo
+	@$(BENCH_ALERTS)
+	@echo
+	@sh bench/bench_alerts.sh $(BUILD)
 
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d $(BENCH_ALERTS).d
