@@ -9,9 +9,9 @@
  *   clang -std=c11 -D_DEFAULT_SOURCE -g -O1 -I. -I/usr/include/cjson \
  *         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  *         -o build/fuzz_config tests/fuzz/fuzz_config.c daemon/config.c daemon/config_read.c \
- *         daemon/config_asset.c daemon/config_syntax.c dsp/bearing.c dsp/bearing_catalog.c \
- *         acquisition/capture.c build/fftw/libvibewatch.a \
- *         $(pkg-config --libs libcjson fftw3f libiio alsa) -lm -lpthread
+ *         daemon/config_asset.c daemon/config_syntax.c daemon/config_alerts.c dsp/bearing.c \
+ *         dsp/bearing_catalog.c acquisition/capture.c build/fftw/libvibewatch.a \
+ *         $(pkg-config --libs libcjson fftw3f libiio alsa libcurl zlib sqlite3) -lm -lpthread
  *   mkdir -p build/fuzz-corpus
  *   build/fuzz_config -max_len=4096 -max_total_time=60 -dict=tests/fuzz/config.dict \
  *         build/fuzz-corpus tests/fuzz/corpus_config
