@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct alerts_outbox {
     sqlite3 *db;
@@ -17,7 +18,7 @@ struct alerts_outbox {
 
 static const char *const schema =
     "CREATE TABLE IF NOT EXISTS alert("
-    " id INTEGER PRIMARY KEY, t_ns INTEGER NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL,"
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, t_ns INTEGER NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL,"
     " level TEXT NOT NULL, previous TEXT NOT NULL, summary TEXT NOT NULL, evidence TEXT NOT NULL,"
     " acked_by TEXT, ack_note TEXT, acked_wall_ns INTEGER, label TEXT);"
     "CREATE INDEX IF NOT EXISTS alert_asset ON alert(asset, t_ns);"
@@ -29,6 +30,51 @@ static const char *const schema =
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(dest, state, next_wall_ns);"
     "CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id);"
     "CREATE TABLE IF NOT EXISTS alert_state(asset TEXT PRIMARY KEY, state TEXT NOT NULL);";
+
+/* Opens without creating anything: for readers (the commands, the status). */
+static alerts_outbox *open_existing(const char *db_path, char *err, size_t errlen)
+{
+    alerts_outbox *o = calloc(1, sizeof *o);
+    if (!o) {
+        snprintf(err, errlen, "%s: out of memory", db_path);
+        return NULL;
+    }
+    snprintf(o->path, sizeof o->path, "%s", db_path);
+    if (sqlite3_open_v2(db_path, &o->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", db_path, o->db ? sqlite3_errmsg(o->db) : "cannot open");
+        alerts_outbox_close(o);
+        return NULL;
+    }
+    sqlite3_busy_timeout(o->db, 10000);
+    return o;
+}
+
+alerts_outbox *alerts_outbox_open_readonly(const char *db_path, bool *no_alerts, char *err, size_t errlen)
+{
+    *no_alerts = false;
+    if (access(db_path, F_OK) != 0) {
+        *no_alerts = true;
+        snprintf(err, errlen, "%s: no history yet", db_path);
+        return NULL;
+    }
+    alerts_outbox *o = open_existing(db_path, err, errlen);
+    if (!o)
+        return NULL;
+    sqlite3_stmt *st;
+    bool have = sqlite3_prepare_v2(o->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='outbox'", -1, &st,
+                                   NULL) == SQLITE_OK &&
+                sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!have) {
+        *no_alerts = true;
+        snprintf(err, errlen, "%s: no alerts recorded yet", db_path);
+        alerts_outbox_close(o);
+        return NULL;
+    }
+    return o;
+}
+
+const char *alerts_outbox_error(const alerts_outbox *o) { return o && o->db ? sqlite3_errmsg(o->db) : "not open"; }
 
 alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen)
 {
@@ -208,6 +254,21 @@ long alerts_outbox_fold(alerts_outbox *o, const char *dest, int64_t upto_t_ns, i
                        "isi", digest_alert_id, dest, upto_t_ns));
 }
 
+long alerts_outbox_fold_alerts(alerts_outbox *o, const char *dest, const int64_t *alert_ids, size_t n,
+                               int64_t digest_alert_id)
+{
+    long total = 0;
+    for (size_t i = 0; i < n; i++) {
+        long rc = run(o, prep(o, "UPDATE outbox SET state='folded', digest_id=?, payload=x'' WHERE dest=? AND "
+                                 "state='held' AND alert_id=?",
+                              "isi", digest_alert_id, dest, alert_ids[i]));
+        if (rc < 0)
+            return rc;
+        total += rc;
+    }
+    return total;
+}
+
 void alerts_item_clear(alerts_item *it)
 {
     free(it->payload);
@@ -289,7 +350,7 @@ long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, i
     snprintf(why, sizeof why, "given up after %.3g h: ", (double)max_age_ns / 3.6e12);
     return run(o, prep(o, "UPDATE outbox SET state='failed', done_wall_ns=?, "
                           "last_error=? || coalesce(last_error, 'never attempted'), payload=x'' "
-                          "WHERE dest=? AND state='pending' AND created_wall_ns<?",
+                          "WHERE dest=? AND state IN ('pending','held') AND created_wall_ns<?",
                        "issi", wall_ns, why, dest, wall_ns - max_age_ns));
 }
 

@@ -29,9 +29,16 @@
 
 typedef struct alerts_outbox alerts_outbox;
 
-/* Opens the database file (creating the tables). NULL with a message naming the file. */
+/* Opens the database file (creating the tables; alert ids never repeat, even after a prune). NULL
+ * with a message naming the file. */
 alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen);
 void alerts_outbox_close(alerts_outbox *o); /* accepts NULL */
+/* For readers (`vibewatch alerts`, the status): opens an existing database read-only and creates
+ * nothing (a box's data folder is left as it was). NULL with *no_alerts true when there is no
+ * database or no alert table yet, or with a message on an error. */
+alerts_outbox *alerts_outbox_open_readonly(const char *db_path, bool *no_alerts, char *err, size_t errlen);
+/* SQLite's message for the handle's last failure (for logs). */
+const char *alerts_outbox_error(const alerts_outbox *o);
 
 /* A transaction around several calls (BEGIN IMMEDIATE … COMMIT / ROLLBACK). 0 or -EIO. */
 int alerts_outbox_begin(alerts_outbox *o);
@@ -75,6 +82,10 @@ long alerts_outbox_held(alerts_outbox *o, const char *dest, long max,
 /* Marks every held message of dest queued at data time ≤ upto_t_ns as folded into digest_alert_id.
  * Returns how many, or -EIO. */
 long alerts_outbox_fold(alerts_outbox *o, const char *dest, int64_t upto_t_ns, int64_t digest_alert_id);
+/* The same for the held messages of dest that belong to the n alerts listed (the ones a digest
+ * shows). Returns how many, or -EIO. */
+long alerts_outbox_fold_alerts(alerts_outbox *o, const char *dest, const int64_t *alert_ids, size_t n,
+                               int64_t digest_alert_id);
 
 /* ---- delivery ------------------------------------------------------------------------------ */
 
@@ -95,7 +106,7 @@ int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, aler
 int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *answer);
 int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, const char *error, const char *answer);
 int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *error, const char *answer);
-/* Gives up the pending messages of dest queued before wall_ns − max_age_ns (failed, with
+/* Gives up the pending and held messages of dest queued before wall_ns − max_age_ns (failed, with
  * "given up after N h: LAST ERROR"). Returns how many, or -EIO. */
 long alerts_outbox_expire(alerts_outbox *o, const char *dest, int64_t wall_ns, int64_t max_age_ns);
 

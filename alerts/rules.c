@@ -33,6 +33,14 @@ struct alerts_rules {
     unsigned prev_ch[ALERTS_MAX_CHANNELS];  /* the channels at the notified level, for lowered/recovered */
     unsigned prev_cause[ALERTS_MAX_CHANNELS];
     unsigned prev_n;
+    struct {                                /* what the last notification changed, for alerts_rules_undo */
+        bool valid;
+        enum alerts_level notified, peak;
+        double last_notify_h, peak_h;
+        int acked;
+        unsigned prev_n;
+        unsigned prev_ch[ALERTS_MAX_CHANNELS], prev_cause[ALERTS_MAX_CHANNELS];
+    } undo;
     chan ch[];
 };
 
@@ -207,6 +215,7 @@ int alerts_rules_update(alerts_rules *r, unsigned ch, const alerts_input *in)
     if (!isnan(c->last_t) && in->t_h <= c->last_t)
         return 1;
     c->last_t = in->t_h;
+    c->stopped = false; /* a snapshot: this channel's acquisition runs (whatever a saved state said) */
     const alerts_rules_cfg *cfg = &r->cfg;
     enum alerts_level raw = ALERTS_OK;
     unsigned cause = 0;
@@ -308,8 +317,18 @@ void alerts_rules_eval(alerts_rules *r, double t_h, bool in_maintenance, alerts_
                since >= c->repeat_h[now] - DUE_EPS) {
         kind = ALERTS_REPEAT;
     }
+    r->undo.valid = false;
     if (kind == ALERTS_NONE)
         return;
+    r->undo.valid = true;
+    r->undo.notified = r->notified;
+    r->undo.peak = r->peak;
+    r->undo.last_notify_h = r->last_notify_h;
+    r->undo.peak_h = r->peak_h;
+    r->undo.acked = r->acked;
+    r->undo.prev_n = r->prev_n;
+    memcpy(r->undo.prev_ch, r->prev_ch, r->prev_n * sizeof r->prev_ch[0]);
+    memcpy(r->undo.prev_cause, r->prev_cause, r->prev_n * sizeof r->prev_cause[0]);
     d->kind = kind;
     if (kind == ALERTS_LOWERED || kind == ALERTS_RECOVERED) {
         d->nchannels = r->prev_n;
@@ -333,6 +352,22 @@ void alerts_rules_eval(alerts_rules *r, double t_h, bool in_maintenance, alerts_
         r->acked = -1; /* recovery clears the acknowledgement (a flap to ok that was not sent does not) */
     r->notified = now;
     r->last_notify_h = t_h;
+}
+
+int alerts_rules_undo(alerts_rules *r)
+{
+    if (!r || !r->undo.valid)
+        return -ENOENT;
+    r->notified = r->undo.notified;
+    r->peak = r->undo.peak;
+    r->last_notify_h = r->undo.last_notify_h;
+    r->peak_h = r->undo.peak_h;
+    r->acked = r->undo.acked;
+    r->prev_n = r->undo.prev_n;
+    memcpy(r->prev_ch, r->undo.prev_ch, r->prev_n * sizeof r->prev_ch[0]);
+    memcpy(r->prev_cause, r->undo.prev_cause, r->prev_n * sizeof r->prev_cause[0]);
+    r->undo.valid = false;
+    return 0;
 }
 
 enum alerts_level alerts_rules_ack(alerts_rules *r)

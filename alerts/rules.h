@@ -100,12 +100,16 @@ void alerts_rules_free(alerts_rules *r);
 /* One snapshot of channel ch. Snapshots at or before the channel's last one are ignored (a replayed
  * recording): returns 1 then, else 0 (-EINVAL for a bad channel). Call alerts_rules_eval after. */
 int alerts_rules_update(alerts_rules *r, unsigned ch, const alerts_input *in);
-/* The watchdog: channel ch's acquisition stopped (true) or runs again (false). */
+/* The watchdog: channel ch's acquisition stopped (true) or runs again (false). A snapshot of the
+ * channel (alerts_rules_update) also clears it. */
 int alerts_rules_stopped(alerts_rules *r, unsigned ch, bool stopped);
 /* Decides what to notify at data time t_h (after updates, and periodically: a held change or a
  * repeat falls due with time alone). in_maintenance: a maintenance window holds notifications.
  * When d->kind is not ALERTS_NONE, the notification counts as sent (the caller queues it). */
 void alerts_rules_eval(alerts_rules *r, double t_h, bool in_maintenance, alerts_decision *d);
+/* The notification the last alerts_rules_eval decided could not be queued (the database refused
+ * it): forget it, so that the next eval decides it again. 0, or -ENOENT when there is none. */
+int alerts_rules_undo(alerts_rules *r);
 /* An engineer acknowledged the asset's current state: repeats stop until the level gets worse.
  * Returns the level acknowledged (ALERTS_OK: nothing to acknowledge). */
 enum alerts_level alerts_rules_ack(alerts_rules *r);

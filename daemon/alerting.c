@@ -34,7 +34,8 @@
 #define CH_PER_SENSOR VW_CFG_MAX_CHANNELS
 #define REF_SNAPSHOTS 20     /* the baseline reference of "what crossed": the first ok snapshots */
 #define SAVE_EVERY 50        /* the rules' state is saved at least every this many snapshots */
-#define DIGEST_MAX 200       /* held messages listed in one digest at most (the rest: the next one) */
+#define DIGEST_MAX 100       /* held messages listed in one digest at most (the rest: the next one) */
+#define DIGEST_SUMMARY 120   /* characters of each alert's summary in a digest (so that 100 fit) */
 #define PRUNE_EVERY 500      /* snapshots between two prunes of finished alerts */
 #define KEEP_ALERTS 10000    /* finished alerts kept at most (and alerts.delivery.keep of data time): ~5 kB each */
 
@@ -344,43 +345,36 @@ static char *email_payload(const vw_alerting *a, const vw_cfg_destination *d, co
     return buf;
 }
 
-/* A webhook's stored payload: its rendered header lines, an empty line, the rendered body. */
+/* A webhook's stored payload: the template variables as one line of JSON (all but the evidence),
+ * then the rendered body. The headers are rendered when sent, from the configuration of the day:
+ * an API key in a header is never stored, and a rotated one applies to what is still waiting. */
 static char *webhook_payload(const vw_cfg_destination *d, const alerts_var *vars, size_t *len, char *err, size_t errlen)
 {
-    size_t cap = 65536 + VW_CFG_MAX_TEMPLATE * 8;
-    char *buf = malloc(cap);
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; o && i < NVARS; i++)
+        if (i != V_EVIDENCE)
+            cJSON_AddStringToObject(o, vars[i].name, vars[i].value ? vars[i].value : "");
+    char *head = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    size_t hl = head ? strlen(head) : 0, cap = hl + 1 + 65536 + VW_CFG_MAX_TEMPLATE * 8;
+    char *buf = head ? malloc(cap) : NULL;
     if (!buf) {
+        free(head);
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    size_t at = 0;
-    for (unsigned h = 0; h < d->nheaders; h++) {
-        int w = snprintf(buf + at, cap - at, "%s: ", d->header_names[h]);
-        if (w < 0 || (size_t)w >= cap - at)
-            goto nospace;
-        at += (size_t)w;
-        long r = alerts_template_render(d->header_values[h], strlen(d->header_values[h]), vars, NVARS,
-                                        ALERTS_ESC_HEADER, buf + at, cap - at, err, errlen);
-        if (r < 0 || (size_t)r + 1 >= cap - at)
-            goto fail;
-        at += (size_t)r;
-        buf[at++] = '\n';
-    }
-    if (at + 1 >= cap)
-        goto nospace;
-    buf[at++] = '\n';
+    memcpy(buf, head, hl); /* cJSON escapes control characters: the line has no newline in it */
+    buf[hl] = '\n';
+    free(head);
     enum alerts_escape esc = d->format == VW_BODY_JSON ? ALERTS_ESC_JSON : d->format == VW_BODY_FORM ? ALERTS_ESC_FORM
                                                                                                   : ALERTS_ESC_NONE;
-    long r = alerts_template_render(d->body, strlen(d->body), vars, NVARS, esc, buf + at, cap - at, err, errlen);
-    if (r < 0)
-        goto fail;
-    *len = at + (size_t)r;
+    long r = alerts_template_render(d->body, strlen(d->body), vars, NVARS, esc, buf + hl + 1, cap - hl - 1, err, errlen);
+    if (r < 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = hl + 1 + (size_t)r;
     return buf;
-nospace:
-    snprintf(err, errlen, "the rendered headers are too long");
-fail:
-    free(buf);
-    return NULL;
 }
 
 static void fill_vars(alerts_var *v, char (*num)[32], const vw_alerting *a, const vw_cfg_asset *as, const rendered *r,
@@ -506,9 +500,8 @@ static void asset_state_restore(vw_alerting *a, int asset, const char *text)
         return;
     }
     free(rules);
-    rt->episode = (int64_t)jnum_or_nan(cJSON_GetObjectItemCaseSensitive(o, "episode"));
-    if (rt->episode < 0)
-        rt->episode = 0;
+    double ep = jnum_or_nan(cJSON_GetObjectItemCaseSensitive(o, "episode"));
+    rt->episode = ep >= 0 && ep < 9e18 ? (int64_t)ep : 0; /* a number out of range is not converted */
     const cJSON *co;
     cJSON_ArrayForEach(co, cJSON_GetObjectItemCaseSensitive(o, "mem"))
     {
@@ -527,7 +520,8 @@ static void asset_state_restore(vw_alerting *a, int asset, const char *text)
         cJSON_ArrayForEach(dd, days)
         {
             alerts_day *day = &m->days[m->ndays++];
-            day->t_ns = (int64_t)jnum_or_nan(cJSON_GetArrayItem(dd, 0));
+            double t = jnum_or_nan(cJSON_GetArrayItem(dd, 0));
+            day->t_ns = fabs(t) < 9e18 ? (int64_t)t : 0;
             day->velocity_rms_mm_s = jnum_or_nan(cJSON_GetArrayItem(dd, 1));
             day->health = jnum_or_nan(cJSON_GetArrayItem(dd, 2));
             day->hi = jnum_or_nan(cJSON_GetArrayItem(dd, 3));
@@ -585,6 +579,7 @@ static void notify(vw_alerting *a, int asset, const alerts_decision *d, int64_t 
     asset_rt *rt = &a->assets[asset];
     rendered *r = render(a, asset, d, t_ns);
     if (!r) {
+        alerts_rules_undo(rt->rules); /* decided again with the next snapshot */
         vw_log(VW_LOG_ERR, "alerts", "%s: out of memory rendering an alert", as->id);
         return;
     }
@@ -595,7 +590,7 @@ static void notify(vw_alerting *a, int asset, const alerts_decision *d, int64_t 
                       .summary = r->summary, .evidence = r->json};
     int64_t id = ok ? alerts_outbox_alert_add(a->ob, &row) : -EIO;
     ok = id > 0;
-    int64_t reply = rt->episode;
+    int64_t reply = rt->episode, episode_before = rt->episode;
     if (ok && d->kind == ALERTS_RAISED && d->previous == ALERTS_OK)
         rt->episode = id; /* a new episode: later mails about it thread under this one */
     for (unsigned k = 0; ok && k < a->ndest; k++) {
@@ -645,15 +640,18 @@ static void notify(vw_alerting *a, int asset, const alerts_decision *d, int64_t 
         }
     } else {
         alerts_outbox_rollback(a->ob);
+        alerts_rules_undo(rt->rules); /* not queued: the next snapshot decides it again, nothing is lost */
+        rt->episode = episode_before;
         a->db_errors++;
-        vw_log_failure(&a->db_rl, VW_LOG_ERR, "alerts", "%s: cannot record the alert \"%s\" in %s", as->id, r->summary,
-                       a->db_path);
+        vw_log_failure(&a->db_rl, VW_LOG_ERR, "alerts", "%s: cannot record the alert \"%s\" in %s (%s); trying again "
+                       "with the next snapshot", as->id, r->summary, a->db_path, alerts_outbox_error(a->ob));
     }
     rendered_free(r);
 }
 
 typedef struct digest_ctx {
     alerts_digest_item it[DIGEST_MAX];
+    int64_t ids[DIGEST_MAX];
     char *store[DIGEST_MAX][4];
     size_t n;
     int64_t last_t;
@@ -664,7 +662,6 @@ static char *dupz(const char *s) { return strdup(s ? s : ""); }
 static void digest_cb(void *ctx, int64_t alert_id, int64_t t_ns, const char *asset, const char *level,
                       const char *kind, const char *summary)
 {
-    (void)alert_id;
     digest_ctx *c = ctx;
     if (c->n >= DIGEST_MAX)
         return;
@@ -673,6 +670,9 @@ static void digest_cb(void *ctx, int64_t alert_id, int64_t t_ns, const char *ass
     s[1] = dupz(level);
     s[2] = dupz(kind);
     s[3] = dupz(summary);
+    if (s[3])
+        alerts_utf8_truncate(s[3], DIGEST_SUMMARY);
+    c->ids[c->n] = alert_id;
     c->it[c->n] = (alerts_digest_item){t_ns, s[0], s[1], s[2], s[3]};
     c->last_t = t_ns;
     c->n++;
@@ -684,14 +684,13 @@ static void release_digests(vw_alerting *a, int64_t t_ns, bool force)
 {
     for (unsigned k = 0; k < a->ndest; k++) {
         const vw_cfg_destination *dc = a->dest[k].d;
-        if (dc->max_per_hour <= 0)
-            continue;
         digest_ctx *c = calloc(1, sizeof *c);
         if (!c)
             return;
         long held = alerts_outbox_held(a->ob, dc->name, DIGEST_MAX, digest_cb, c);
         long recent = held > 0 ? alerts_outbox_recent(a->ob, dc->name, t_ns - 3600000000000LL) : 0;
-        if (held > 0 && recent >= 0 && (force || recent < (long)dc->max_per_hour)) {
+        /* a destination whose limit was lifted (0) releases what it still holds at once */
+        if (held > 0 && recent >= 0 && (force || dc->max_per_hour <= 0 || recent < (long)dc->max_per_hour)) {
             char subject[256], *text = malloc(ALERTS_EV_TEXT_MAX), *html = malloc(ALERTS_EV_HTML_MAX);
             char summary[300];
             alerts_ev_digest_subject(a->cfg->box_name, c->n, subject, sizeof subject);
@@ -728,10 +727,11 @@ static void release_digests(vw_alerting *a, int64_t t_ns, bool force)
                 alerts_msg m = {.alert_id = id, .dest = dc->name, .key = key, .t_ns = t_ns, .wall_ns = wall_ns(),
                                 .payload = payload, .len = len};
                 ok = id > 0 && payload && alerts_outbox_enqueue(a->ob, &m) == 0 &&
-                     alerts_outbox_fold(a->ob, dc->name, c->last_t, id) >= 0 && alerts_outbox_commit(a->ob) == 0;
+                     alerts_outbox_fold_alerts(a->ob, dc->name, c->ids, c->n, id) >= 0 && alerts_outbox_commit(a->ob) == 0;
                 if (!ok) {
                     alerts_outbox_rollback(a->ob);
-                    vw_log(VW_LOG_ERR, "alerts", "cannot queue the digest for %s%s%s", dc->name, err[0] ? ": " : "", err);
+                    vw_log_failure(&a->db_rl, VW_LOG_ERR, "alerts", "cannot queue the digest for %s: %s", dc->name,
+                                   err[0] ? err : alerts_outbox_error(a->ob));
                 } else {
                     vw_log(VW_LOG_NOTICE, "alerts", "%s: %zu alerts over the rate limit folded into one digest", dc->name,
                            c->n);
@@ -741,6 +741,9 @@ static void release_digests(vw_alerting *a, int64_t t_ns, bool force)
                     pthread_mutex_unlock(&a->dest[k].lock);
                 }
                 free(payload);
+            } else {
+                vw_log_failure(&a->db_rl, VW_LOG_ERR, "alerts", "cannot build the digest of %zu alerts for %s%s", c->n,
+                               dc->name, text && html ? "" : ": out of memory");
             }
             free(text);
             free(html);
@@ -875,10 +878,12 @@ static int enqueue(vw_alerting *a, msg *m, bool must)
     pthread_mutex_lock(&a->lock);
     a->queued++;
     pthread_mutex_unlock(&a->lock);
+    bool snapshot = m->type == M_SNAPSHOT;
     int rc = (a->replay || must) ? vw_queue_push(a->q, m) : vw_queue_try_push(a->q, m);
     if (rc < 0) {
         free(m);
-        a->dropped++;
+        if (snapshot)
+            a->dropped++; /* the others are asked again by their callers */
         pthread_mutex_lock(&a->lock);
         a->done++;
         pthread_cond_broadcast(&a->done_cv);
@@ -912,19 +917,19 @@ void vw_alerting_snapshot(vw_alerting *a, const vw_alert_snapshot *s)
     enqueue(a, m, false);
 }
 
-void vw_alerting_stopped(vw_alerting *a, int asset, int sensor, bool stopped)
+int vw_alerting_stopped(vw_alerting *a, int asset, int sensor, bool stopped)
 {
     if (!a || asset < 0 || (unsigned)asset >= a->cfg->nassets)
-        return;
+        return -EINVAL;
     msg *m = calloc(1, sizeof *m);
     if (!m)
-        return;
+        return -ENOMEM;
     m->type = M_STOPPED;
     m->t_ns = wall_ns();
     m->asset = asset;
     m->sensor = sensor;
     m->stopped = stopped;
-    enqueue(a, m, true);
+    return enqueue(a, m, false) == 0 ? 0 : -EAGAIN; /* never blocks the caller (the main loop) */
 }
 
 int vw_alerting_ack(vw_alerting *a, const char *asset, const char *user, const char *note)
@@ -942,7 +947,7 @@ int vw_alerting_ack(vw_alerting *a, const char *asset, const char *user, const c
     m->asset = idx;
     snprintf(m->user, sizeof m->user, "%s", user && *user ? user : "unknown");
     snprintf(m->note, sizeof m->note, "%s", note ? note : "");
-    return enqueue(a, m, true);
+    return enqueue(a, m, false) == 0 ? 0 : -EAGAIN; /* a full queue: the caller asks again later */
 }
 
 /* ---- delivery -------------------------------------------------------------------------------- */
@@ -978,29 +983,52 @@ static int deliver(const vw_cfg_destination *d, const char *key, const char *pay
                              .nrcpt = d->nto, .timeout_s = d->timeout_s};
         return alerts_smtp_send(&c, payload, len, r);
     }
-    /* the stored webhook: header lines, an empty line, the body */
-    const char *sep = NULL;
-    for (size_t i = 0; i < len; i++)
-        if (payload[i] == '\n' && (i == 0 || payload[i - 1] == '\n')) {
-            sep = payload + i;
-            break;
-        }
-    if (!sep) {
-        snprintf(r->error, sizeof r->error, "%s: a stored message without its header block", d->name);
+    /* the stored webhook: its variables (one JSON line), then the body; the headers are rendered now */
+    const char *nl = memchr(payload, '\n', len);
+    cJSON *vo = nl ? cJSON_ParseWithLength(payload, (size_t)(nl - payload)) : NULL;
+    if (!cJSON_IsObject(vo)) {
+        cJSON_Delete(vo);
+        snprintf(r->error, sizeof r->error, "%s: a stored message without its variables", d->name);
         return -EIO;
     }
-    char *hdrs = strndup(payload, (size_t)(sep - payload));
-    const char *lines[VW_CFG_MAX_HEADERS];
-    size_t nh = 0;
-    for (char *save = NULL, *l = hdrs ? strtok_r(hdrs, "\n", &save) : NULL; l && nh < VW_CFG_MAX_HEADERS;
-         l = strtok_r(NULL, "\n", &save))
-        lines[nh++] = l;
-    alerts_http_cfg c = {.url = d->url, .method = d->method, .content_type = d->content_type, .headers = lines,
-                         .nheaders = nh, .user = d->user, .password = d->password, .token = d->token,
-                         .ca_file = d->ca_file, .tls_insecure = d->tls_insecure, .idempotency_key = key,
-                         .timeout_s = d->timeout_s};
-    int rc = alerts_http_send(&c, sep + 1, len - (size_t)(sep + 1 - payload), r);
-    free(hdrs);
+    alerts_var vars[NVARS];
+    for (int i = 0; i < NVARS; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(vo, vw_alert_var_names[i]);
+        vars[i] = (alerts_var){vw_alert_var_names[i], cJSON_IsString(v) ? v->valuestring : (i == V_EVIDENCE ? "{}" : "")};
+    }
+    char *lines[VW_CFG_MAX_HEADERS] = {0};
+    int rc = 0;
+    for (unsigned h = 0; h < d->nheaders && rc == 0; h++) {
+        size_t cap = strlen(d->header_names[h]) + 2 + 8192;
+        char err[256] = "";
+        if (!(lines[h] = malloc(cap))) {
+            rc = -ENOMEM;
+            break;
+        }
+        int w = snprintf(lines[h], cap, "%s: ", d->header_names[h]);
+        if (alerts_template_render(d->header_values[h], strlen(d->header_values[h]), vars, NVARS, ALERTS_ESC_HEADER,
+                                   lines[h] + w, cap - (size_t)w, err, sizeof err) < 0) {
+            snprintf(r->error, sizeof r->error, "%s: header %s: %s", d->name, d->header_names[h], err);
+            rc = -EIO;
+        }
+    }
+    if (rc == 0) {
+        alerts_http_cfg c = {.url = d->url, .method = d->method, .content_type = d->content_type,
+                             .headers = (const char *const *)lines, .nheaders = d->nheaders, .user = d->user,
+                             .password = d->password, .token = d->token, .ca_file = d->ca_file,
+                             .tls_insecure = d->tls_insecure, .idempotency_key = key, .timeout_s = d->timeout_s};
+        rc = alerts_http_send(&c, nl + 1, len - (size_t)(nl + 1 - payload), r);
+    } else if (rc == -ENOMEM) {
+        snprintf(r->error, sizeof r->error, "%s: out of memory", d->name);
+        r->retry = true;
+        rc = -EIO;
+    }
+    for (unsigned h = 0; h < d->nheaders; h++) {
+        if (lines[h])
+            memset(lines[h], 0, strlen(lines[h])); /* an API key does not linger in freed memory */
+        free(lines[h]);
+    }
+    cJSON_Delete(vo);
     return rc;
 }
 
@@ -1011,6 +1039,8 @@ static void *dest_main(void *arg)
     const vw_cfg_destination *d = dr->d;
     vw_log_limiter rl = {0};
     int64_t give_up = (int64_t)(a->cfg->alerts.give_up_h * 3.6e12);
+    int64_t unmarked_id = 0; /* delivered, not yet recorded: never sent again by this thread */
+    char unmarked_answer[sizeof ((alerts_send_result *)0)->answer] = "";
     while (!a->stop) {
         int64_t now = wall_ns(), due = INT64_MAX;
         long expired = alerts_outbox_expire(dr->ob, d->name, now, give_up);
@@ -1019,6 +1049,16 @@ static void *dest_main(void *arg)
             vw_log(VW_LOG_ERR, "alerts", "%s: %ld message%s given up after %g h undelivered (recorded as failed)", d->name,
                    expired, expired == 1 ? "" : "s", a->cfg->alerts.give_up_h);
         }
+        if (unmarked_id) { /* a message the server took but the outbox could not record as sent */
+            if (alerts_outbox_sent(dr->ob, unmarked_id, wall_ns(), unmarked_answer) == 0) {
+                vw_log(VW_LOG_NOTICE, "alerts", "%s: alert message %lld recorded as sent at last", d->name,
+                       (long long)unmarked_id);
+                unmarked_id = 0;
+                continue;
+            }
+            due = now + 1000000000; /* never sent again from here: try the record again in a second */
+            goto nap;
+        }
         alerts_item it;
         int rc = alerts_outbox_next(dr->ob, d->name, now, &it, &due);
         if (rc == 0) {
@@ -1026,26 +1066,43 @@ static void *dest_main(void *arg)
             dr->attempts++;
             int sr = deliver(d, it.key, it.payload, it.len, &r);
             now = wall_ns();
+            int mr;
             if (sr == 0) {
-                alerts_outbox_sent(dr->ob, it.id, now, r.answer);
                 dr->sent++;
                 vw_log_recovered(&rl, "alerts", d->name);
                 vw_log(VW_LOG_INFO, "alerts", "%s: alert %lld delivered (%s)", d->name, (long long)it.alert_id, r.answer);
+                if ((mr = alerts_outbox_sent(dr->ob, it.id, now, r.answer)) < 0) {
+                    unmarked_id = it.id;
+                    snprintf(unmarked_answer, sizeof unmarked_answer, "%s", r.answer);
+                    vw_log(VW_LOG_ERR, "alerts", "%s: alert %lld was delivered but cannot be recorded as sent in %s (%s); "
+                           "nothing more is sent until it is", d->name, (long long)it.alert_id, a->db_path,
+                           alerts_outbox_error(dr->ob));
+                }
             } else if (r.retry) {
                 int64_t next = now + backoff_ns(a, it.attempts);
-                alerts_outbox_retry(dr->ob, it.id, next, r.error, r.answer);
+                mr = alerts_outbox_retry(dr->ob, it.id, next, r.error, r.answer);
                 vw_log_failure(&rl, VW_LOG_WARNING, "alerts", "%s: %s; retrying in %.0f s", d->name, r.error,
                                (double)(next - now) / 1e9);
             } else {
-                alerts_outbox_failed(dr->ob, it.id, now, r.error, r.answer);
+                mr = alerts_outbox_failed(dr->ob, it.id, now, r.error, r.answer);
                 dr->failed++;
                 vw_log(VW_LOG_ERR, "alerts", "%s: alert %lld refused for good: %s", d->name, (long long)it.alert_id, r.error);
             }
             alerts_item_clear(&it);
+            if (mr < 0 && sr != 0) { /* the backoff could not be recorded: wait here instead of hammering */
+                vw_log_failure(&rl, VW_LOG_ERR, "alerts", "%s: cannot record an attempt in %s (%s)", d->name, a->db_path,
+                               alerts_outbox_error(dr->ob));
+                due = now + backoff_ns(a, 0);
+                goto nap;
+            }
             continue;
         }
-        if (rc != -ENOENT)
-            vw_log_failure(&rl, VW_LOG_ERR, "alerts", "%s: cannot read the outbox in %s", d->name, a->db_path);
+        if (rc != -ENOENT) {
+            vw_log_failure(&rl, VW_LOG_ERR, "alerts", "%s: cannot read the outbox in %s (%s)", d->name, a->db_path,
+                           alerts_outbox_error(dr->ob));
+            due = now + 1000000000;
+        }
+    nap:;
         /* sleep until the next attempt is due, a new message is queued, or a second passes */
         int64_t wait = due == INT64_MAX ? 1000000000 : due - wall_ns();
         if (wait > 1000000000)
@@ -1262,7 +1319,9 @@ char *vw_alerting_status_json(vw_alerting *a)
     cJSON_AddNumberToObject(o, "queue_drops", (double)a->dropped);
     cJSON_AddNumberToObject(o, "db_errors", (double)a->db_errors);
     cJSON *ds = cJSON_AddArrayToObject(o, "destinations");
-    alerts_outbox *ob = alerts_outbox_open(a->db_path, (char[64]){0}, 64); /* this caller's own connection */
+    bool none;
+    char err[64];
+    alerts_outbox *ob = alerts_outbox_open_readonly(a->db_path, &none, err, sizeof err); /* the caller's own */
     for (unsigned k = 0; k < a->ndest; k++) {
         cJSON *d = cJSON_CreateObject();
         cJSON_AddStringToObject(d, "name", a->dest[k].d->name);
@@ -1330,8 +1389,10 @@ int vw_alerting_test(const vw_config *cfg, const vw_cfg_destination *d, FILE *ou
     alerts_send_result r;
     int rc = deliver(d, key, payload, len, &r);
     free(payload);
+    char where[320];
+    alerts_url_shown(d->url, where, sizeof where); /* never the password or a token in the query */
     if (rc == 0)
-        fprintf(out, "%s: delivered to %s; the server answered: %s\n", d->name, d->url, r.answer[0] ? r.answer : "(nothing)");
+        fprintf(out, "%s: delivered to %s; the server answered: %s\n", d->name, where, r.answer[0] ? r.answer : "(nothing)");
     else
         fprintf(out, "%s: NOT delivered: %s\n  the server answered: %s\n  %s\n", d->name, r.error,
                 r.answer[0] ? r.answer : "(nothing)", r.retry ? "(a box would retry this)" : "(a box would not retry this)");

@@ -9,7 +9,7 @@
  * Data time drives the rules (a replay of 50 days decides as the live box would have); wall time
  * drives delivery (retries, giving up). The rate limit of a destination counts its messages over
  * the last hour of data time; what is over it is held and folded into one digest when the hour
- * allows, or when the box stops. */
+ * allows (and at the end of a replay, at once). */
 #ifndef VW_DAEMON_ALERTING_H
 #define VW_DAEMON_ALERTING_H
 
@@ -44,9 +44,11 @@ typedef struct vw_alert_snapshot {
 } vw_alert_snapshot;
 /* Called by the history thread after each snapshot (copies what it needs). */
 void vw_alerting_snapshot(vw_alerting *a, const vw_alert_snapshot *s);
-/* The watchdog: a sensor's acquisition stopped or runs again (wall time now, live only). */
-void vw_alerting_stopped(vw_alerting *a, int asset, int sensor, bool stopped);
-/* An engineer acknowledged the asset's alerts. 0, -ENOENT for an unknown asset. */
+/* The watchdog: a sensor's acquisition stopped or runs again (live only). Never blocks: -EAGAIN
+ * when the queue is full (call again later). */
+int vw_alerting_stopped(vw_alerting *a, int asset, int sensor, bool stopped);
+/* An engineer acknowledged the asset's alerts. 0, -ENOENT for an unknown asset, -EAGAIN when the
+ * queue is full (ask again later). Never blocks. */
 int vw_alerting_ack(vw_alerting *a, const char *asset, const char *user, const char *note);
 
 /* Waits until the rules thread has taken every queued snapshot, folds held messages into digests,

@@ -1353,9 +1353,8 @@ void vw_pipeline_watchdog(vw_pipeline *p)
         int64_t since = s->last_snapshot_ns ? s->last_snapshot_ns : p->started_ns;
         bool stopped = (double)(now - since) / 1e9 > after_s;
         pthread_mutex_unlock(&p->lock);
-        if (stopped != s->stopped_reported) { /* only this thread reads and writes stopped_reported */
+        /* only this thread reads and writes stopped_reported; a full queue: told at the next call */
+        if (stopped != s->stopped_reported && vw_alerting_stopped(p->alerting, s->asset, s->sensor, stopped) == 0)
             s->stopped_reported = stopped;
-            vw_alerting_stopped(p->alerting, s->asset, s->sensor, stopped);
-        }
     }
 }

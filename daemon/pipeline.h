@@ -60,7 +60,7 @@ uint64_t vw_pipeline_finish(vw_pipeline *p);
 int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id);
 
 /* An engineer acknowledged the asset's alerts: repeats stop until its state gets worse. 0,
- * -ENOENT for an unknown asset. */
+ * -ENOENT for an unknown asset, -EAGAIN when the alerts' queue is full (ask again later). */
 int vw_pipeline_ack(vw_pipeline *p, const char *asset_id, const char *user, const char *note);
 /* The alerts' watchdog (live only; call every few seconds): a sensor without a snapshot for
  * alerts.delivery.stopped_after raises "acquisition stopped"; its next snapshot clears it. */

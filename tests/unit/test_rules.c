@@ -1168,6 +1168,75 @@ static void test_sensor_fault(void)
             "fault: cause %#x", cause);
 }
 
+/* A snapshot of a stopped channel clears "stopped" (a state saved while it was stopped, restored
+ * after a restart that fixed the cable, must not keep the warning forever). */
+static void test_stopped_cleared_by_snapshot(void)
+{
+    alerts_rules *r = mk(NULL, 1);
+    if (!r)
+        return;
+    alerts_decision d;
+    for (long k = 0; k < 4; k++) {
+        snap(r, 0, tk(k), ALERTS_OK);
+        ev(r, tk(k), false, NULL, NULL);
+    }
+    alerts_rules_stopped(r, 0, true);
+    ev(r, tk(4), false, NULL, &d);
+    T_CHECK(d.kind == ALERTS_RAISED && d.level == ALERTS_WARNING, "stopped: %s %s", kn(d.kind), lv(d.level));
+    char *saved = alerts_rules_to_json(r);
+    alerts_rules *t = mk(NULL, 1);
+    char err[128] = "";
+    T_CHECK(saved && t && alerts_rules_restore(t, saved, err, sizeof err) == 0, "restore: %s", err);
+    free(saved);
+    if (!t) {
+        alerts_rules_free(r);
+        return;
+    }
+    T_CHECK(alerts_rules_channel_level(t, 0) == ALERTS_WARNING, "the restored state is stopped");
+    snap(t, 0, tk(5), ALERTS_OK); /* the sensor runs again: no one calls alerts_rules_stopped(false) */
+    T_CHECK(alerts_rules_channel_level(t, 0) == ALERTS_OK, "after a snapshot the channel is %s, want ok",
+            lv(alerts_rules_channel_level(t, 0)));
+    ev(t, tk(5) + 2, false, NULL, &d);
+    T_CHECK(d.kind == ALERTS_RECOVERED, "recovered after the interval: %s", kn(d.kind));
+    alerts_rules_free(t);
+    alerts_rules_free(r);
+}
+
+/* A notification the caller could not queue is undone: the next eval decides it again, and an
+ * undo without a decision is refused. */
+static void test_undo(void)
+{
+    alerts_rules *r = mk(NULL, 1);
+    if (!r)
+        return;
+    alerts_decision d;
+    T_CHECK(alerts_rules_undo(r) == -ENOENT, "undo with nothing decided");
+    long k = 0;
+    for (; k < 3; k++) {
+        snap(r, 0, tk(k), ALERTS_OK);
+        ev(r, tk(k), false, NULL, NULL);
+    }
+    snap(r, 0, tk(k), ALERTS_ALARM);
+    ev(r, tk(k), false, NULL, &d);
+    k++;
+    snap(r, 0, tk(k), ALERTS_ALARM);
+    ev(r, tk(k), false, NULL, &d);
+    T_CHECK(d.kind == ALERTS_RAISED && d.level == ALERTS_ALARM, "raised: %s %s", kn(d.kind), lv(d.level));
+    T_CHECK(alerts_rules_undo(r) == 0, "undo refused");
+    T_CHECK(alerts_rules_notified(r) == ALERTS_OK, "after undo notified is %s, want ok", lv(alerts_rules_notified(r)));
+    T_CHECK(alerts_rules_undo(r) == -ENOENT, "a second undo");
+    k++;
+    snap(r, 0, tk(k), ALERTS_ALARM);
+    ev(r, tk(k), false, NULL, &d);
+    T_CHECK(d.kind == ALERTS_RAISED && d.level == ALERTS_ALARM && d.previous == ALERTS_OK,
+            "decided again: %s %s (previous %s)", kn(d.kind), lv(d.level), lv(d.previous));
+    k++;
+    snap(r, 0, tk(k), ALERTS_ALARM);
+    ev(r, tk(k), false, NULL, &d);
+    T_CHECK(d.kind == ALERTS_NONE, "then nothing: %s", kn(d.kind));
+    alerts_rules_free(r);
+}
+
 static void test_stopped(void)
 {
     alerts_rules *r = mk(NULL, 2);
@@ -1659,6 +1728,8 @@ int main(void)
     T_RUN(test_iso_zones);
     T_RUN(test_sensor_fault);
     T_RUN(test_stopped);
+    T_RUN(test_stopped_cleared_by_snapshot);
+    T_RUN(test_undo);
     T_RUN(test_replayed_snapshots);
     T_RUN(test_json_twins);
     T_RUN(test_restore_refuses);
