@@ -101,7 +101,7 @@ static bool envelope_address_ok(const char *a)
 }
 
 /* url as it may be shown: scheme://host[:port]/path, without userinfo, the query cut to "?...". */
-static void url_shown(const char *url, char *out, size_t cap)
+void alerts_url_shown(const char *url, char *out, size_t cap)
 {
     size_t len = 0;
     out[0] = 0;
@@ -347,7 +347,7 @@ int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, aler
         r = &scratch;
     memset(r, 0, sizeof *r);
     char where[URL_SHOWN_MAX + 64];
-    url_shown(c ? c->url : NULL, where, sizeof where);
+    alerts_url_shown(c ? c->url : NULL, where, sizeof where);
     const char *bad = c ? smtp_cfg_problem(c, msg, len) : "no configuration";
     if (bad) {
         set_error(r, "%s: %s", where, bad);
@@ -564,7 +564,7 @@ int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, ale
         r = &scratch;
     memset(r, 0, sizeof *r);
     char where[URL_SHOWN_MAX + 64];
-    url_shown(c ? c->url : NULL, where, sizeof where);
+    alerts_url_shown(c ? c->url : NULL, where, sizeof where);
     const char *bad = c ? http_cfg_problem(c, body, len) : "no configuration";
     if (bad) {
         set_error(r, "%s: %s", where, bad);

@@ -76,4 +76,8 @@ typedef struct alerts_http_cfg {
  * that is not "Name: value" or has control characters, both user and token. */
 int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, alerts_send_result *r);
 
+/* A URL as it may be shown or logged: without user:password@ and with any query as "?...", printable,
+ * at most 200 bytes of it (out: at least 264 bytes). */
+void alerts_url_shown(const char *url, char *out, size_t cap);
+
 #endif

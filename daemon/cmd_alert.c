@@ -83,6 +83,9 @@ int cmd_ack(int argc, char **argv)
     if (rc < 0 && (!user || !*user)) {
         fprintf(stderr, "vibewatch ack: --user NAME is required (who acknowledges)\n");
         rc = 2;
+    } else if (rc < 0 && (strlen(user) > 100 || strlen(note) > 1000)) {
+        fprintf(stderr, "vibewatch ack: --user is at most 100 bytes and --note at most 1000\n");
+        rc = 2;
     } else if (rc < 0) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "user", user);
@@ -179,7 +182,13 @@ int cmd_alerts(int argc, char **argv)
     char db[VW_CFG_MAX_PATH + 64];
     snprintf(db, sizeof db, "%s/history.sqlite3", data_dir ? data_dir : cfg->data_dir);
     vw_config_free(cfg);
-    alerts_outbox *o = alerts_outbox_open(db, err, sizeof err);
+    bool none = false;
+    alerts_outbox *o = alerts_outbox_open_readonly(db, &none, err, sizeof err); /* creates nothing */
+    if (!o && none) {
+        if (!json)
+            printf("no alerts: %s\n", err);
+        return 0;
+    }
     if (!o) {
         fprintf(stderr, "vibewatch alerts: %s\n", err);
         return 1;

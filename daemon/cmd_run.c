@@ -90,7 +90,7 @@ int vw_request_put(const char *data_dir, const char *kind, const char *asset, co
     char dir[VW_CFG_MAX_PATH + 32], tmp[VW_CFG_MAX_PATH + 128], file[VW_CFG_MAX_PATH + 128];
     snprintf(dir, sizeof dir, "%s/%s", data_dir, kind);
     snprintf(file, sizeof file, "%s/%s", dir, asset);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, asset);
+    snprintf(tmp, sizeof tmp, "%s/%s~tmp", dir, asset); /* ids never hold '~': the taker skips it */
     FILE *f = NULL;
     if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || !(f = fopen(tmp, "w"))) {
         snprintf(err, errlen, "%s: %s", f ? tmp : dir, strerror(errno));
@@ -115,8 +115,8 @@ static void take_requests(running *r, const char *kind)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strchr(e->d_name, '~'))
+            continue; /* a request still being written */
         char path[sizeof dir + 300];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         int rc;
@@ -124,7 +124,7 @@ static void take_requests(running *r, const char *kind)
             rc = vw_pipeline_maintenance(r->pipe, e->d_name);
         } else {
             FILE *f = fopen(path, "r");
-            char buf[2048];
+            char buf[8192];
             size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
             if (f)
                 fclose(f);
@@ -135,6 +135,8 @@ static void take_requests(running *r, const char *kind)
                                  cJSON_IsString(no) ? no->valuestring : "");
             cJSON_Delete(o);
         }
+        if (rc == -EAGAIN)
+            continue; /* the alerts are busy: taken at the next second */
         if (rc == -ENOENT)
             vw_log(VW_LOG_WARNING, "run", "%s request %s: no asset of that id in this configuration", kind, path);
         unlink(path);

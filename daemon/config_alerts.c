@@ -218,7 +218,7 @@ static int read_webhook(vw_cfg_ctx *x, const cJSON *o, vw_cfg_destination *d)
                 !strcasecmp(e->string, "Host") || !strcasecmp(e->string, "Authorization"))
                 return vw_cfg_fail(x, e->string, "is set by vibewatch (use content_type, user/password or token)");
             char *v = NULL;
-            if ((rc = vw_cfg_get_text(x, h, e->string, true, VW_CFG_NAME, &v)) < 0)
+            if ((rc = vw_cfg_get_text(x, h, e->string, true, VW_CFG_SECRET, &v)) < 0) /* often an API key */
                 return rc;
             d->header_names[d->nheaders] = vw_cfg_strdup(e->string);
             d->header_values[d->nheaders++] = v;
@@ -295,8 +295,8 @@ static int read_destination(vw_cfg_ctx *x, const cJSON *o, vw_config *c, unsigne
         (rc = vw_cfg_get_choice(x, o, "type", true, types, &type)) < 0 ||
         (rc = vw_cfg_get_text(x, o, "url", true, VW_CFG_URI, &d->url)) < 0 ||
         (rc = vw_cfg_get_text(x, o, "user", false, VW_CFG_NAME, &d->user)) < 0 ||
-        (rc = vw_cfg_get_text(x, o, "password", false, VW_CFG_NAME, &d->password)) < 0 ||
-        (rc = vw_cfg_get_text(x, o, "token", false, VW_CFG_NAME, &d->token)) < 0 ||
+        (rc = vw_cfg_get_text(x, o, "password", false, VW_CFG_SECRET, &d->password)) < 0 ||
+        (rc = vw_cfg_get_text(x, o, "token", false, VW_CFG_SECRET, &d->token)) < 0 ||
         (rc = vw_cfg_get_text(x, o, "ca_file", false, VW_CFG_PATH, &d->ca_file)) < 0 ||
         (rc = vw_cfg_get_bool(x, o, "tls_insecure", &d->tls_insecure)) < 0 ||
         (rc = vw_cfg_get_choice(x, o, "min_level", false, level_choices, &lvl)) < 0 ||

@@ -43,7 +43,8 @@ static int read_influx(vw_cfg_ctx *x, const cJSON *o, vw_cfg_influx *f, const vw
     static const char *const texts[] = {"db", "rp", "user", "password", "org", "bucket", "token"};
     char **dst[] = {&f->db, &f->rp, &f->user, &f->password, &f->org, &f->bucket, &f->token};
     for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
-        if ((rc = vw_cfg_get_text(x, o, texts[k], false, VW_CFG_NAME, dst[k])) < 0)
+        if ((rc = vw_cfg_get_text(x, o, texts[k], false,
+                                  dst[k] == &f->password || dst[k] == &f->token ? VW_CFG_SECRET : VW_CFG_NAME, dst[k])) < 0)
             return rc;
     static const char *const paths[] = {"ca_file", "client_cert", "client_key"};
     char **pdst[] = {&f->ca_file, &f->client_cert, &f->client_key};

@@ -73,6 +73,8 @@ enum vw_cfg_text {
                                      taken as written, spaces and all) */
     VW_CFG_PATH,                  /* UTF-8, 1–1024 bytes, no control characters */
     VW_CFG_LISTEN,                /* "" or ADDR:PORT (numeric IPv4, or [IPv6]) */
+    VW_CFG_SECRET,                /* as VW_CFG_NAME, but an error never shows the value (passwords,
+                                     tokens, header values that carry API keys) */
 };
 /* A string of the kind, malloc'd into *out (a default already there is freed and replaced). */
 int vw_cfg_get_text(vw_cfg_ctx *x, const cJSON *obj, const char *key, bool required, enum vw_cfg_text kind,

@@ -443,7 +443,10 @@ int vw_cfg_check_text(const char *s, enum vw_cfg_text kind, char *why, size_t wh
 {
     size_t n = strlen(s);
     char q[120];
-    vw_cfg_quote(q, sizeof q, s);
+    if (kind == VW_CFG_SECRET)
+        snprintf(q, sizeof q, "(the value is a secret: not shown)");
+    else
+        vw_cfg_quote(q, sizeof q, s);
     if (kind == VW_CFG_LISTEN)
         return check_listen(s, why, whylen);
     if (kind == VW_CFG_ID || kind == VW_CFG_AXIS) {
@@ -458,7 +461,9 @@ int vw_cfg_check_text(const char *s, enum vw_cfg_text kind, char *why, size_t wh
         }
         return 0;
     }
-    size_t max = kind == VW_CFG_NAME ? VW_CFG_MAX_TEXT : kind == VW_CFG_URI ? VW_CFG_MAX_URI : VW_CFG_MAX_PATH;
+    size_t max = kind == VW_CFG_NAME || kind == VW_CFG_SECRET ? VW_CFG_MAX_TEXT
+                 : kind == VW_CFG_URI                          ? VW_CFG_MAX_URI
+                                                               : VW_CFG_MAX_PATH;
     if (n == 0) {
         snprintf(why, whylen, "must not be empty");
         return -EINVAL;
@@ -492,10 +497,13 @@ int vw_cfg_get_text(vw_cfg_ctx *x, const cJSON *obj, const char *key, bool requi
         [VW_CFG_URI] = "a source URI in double quotes (\"sim:pump\", \"file:PATH\", \"iio:…\", \"alsa:…\")",
         [VW_CFG_PATH] = "a path in double quotes",
         [VW_CFG_LISTEN] = "\"ADDR:PORT\" or \"\"",
+        [VW_CFG_SECRET] = "a text in double quotes",
     };
     const cJSON *v = vw_cfg_member(obj, key);
     if (!v)
         return required ? missing(x, key, desc[kind]) : 0;
+    if (!cJSON_IsString(v) && kind == VW_CFG_SECRET)
+        return vw_cfg_fail(x, key, "must be %s (the value is a secret: not shown)", desc[kind]);
     if (!cJSON_IsString(v))
         return vw_cfg_fail_value(x, key, desc[kind], v);
     char why[400];

@@ -92,6 +92,28 @@ check_refused '{"destinations": [{"name": "s", "type": "webhook", "url": "http:/
     "alerts.destinations[0].headers.Authorization"
 [ $n_bad -eq 0 ] && ok "9 mistakes in the alerts section are refused, each naming its JSON path"
 
+# secrets: a mistake in a password, token or header value is named, its value never shown
+n_leak=0
+for k in '"password": "hunter2SECRET\n", "user": "u"' '"token": "tok3nSECRET\u0007"' '"headers": {"X-Api-Key": "k3ySECRET\r\n"}'; do
+    config "$T/sec.json" "$T/sec" "{\"destinations\": [{\"name\": \"s\", \"type\": \"webhook\", \"url\": \"http://127.0.0.1:9/\", $k}]}"
+    out=$("$VW_BIN" check-config "$T/sec.json" 2>&1)
+    case "$out" in
+    *SECRET*) bad "a secret shown in: $out"; n_leak=$((n_leak + 1)) ;;
+    *"control characters"*"not shown"*) ;;
+    *) bad "a bad secret not refused as such: $out"; n_leak=$((n_leak + 1)) ;;
+    esac
+done
+[ $n_leak -eq 0 ] && ok "a control character in a password, a token or a header value is refused without showing the value"
+# `vibewatch alerts` on a data folder without a history creates nothing (the box must still start there)
+mkdir -p "$T/empty"
+config "$T/min.json" "$T/min" '{}'
+out=$("$VW_BIN" alerts --data-dir "$T/empty" -c "$T/min.json" 2>&1)
+if [ -z "$(ls -A "$T/empty")" ] && case "$out" in "no alerts: "*) true ;; *) false ;; esac; then
+    ok "vibewatch alerts on a data folder without a history says so and creates nothing"
+else
+    bad "vibewatch alerts on an empty folder: $out; left: $(ls -A "$T/empty")"
+fi
+
 # ---- B: alert-test ------------------------------------------------------------------------------
 smtp_start "$T/plain" || { bad "the SMTP sink did not start"; exit 0; }
 config "$T/b1.json" "$T/b1" "{\"destinations\": [{\"name\": \"mail\", \"type\": \"email\", \"url\": \"$SMTP_URL\",
@@ -172,6 +194,16 @@ for ex in sms-form sms-json; do
     config "$T/$ex.json" "$T/$ex" "{\"destinations\": [$(cat "$T/$ex.dest.json")]}"
     out=$("$VW_BIN" alert-test -c "$T/$ex.json" 2>&1) || bad "alert-test $ex: $out"
 done
+# a URL with credentials and a token in its query: alert-test shows neither
+jq --arg u "http://gwuser:gwPASSWORD@127.0.0.1:$HOOK_PORT/sms-url?api_key=KEYSECRET" '.url = $u' \
+    "$top/deploy/alerts/sms-json.json" >"$T/url.dest.json"
+config "$T/url.json" "$T/url" "{\"destinations\": [$(cat "$T/url.dest.json")]}"
+out=$("$VW_BIN" alert-test -c "$T/url.json" 2>&1)
+case "$out" in
+*PASSWORD*|*KEYSECRET*) bad "alert-test shows a URL's secrets: $out" ;;
+*"delivered to http://127.0.0.1:$HOOK_PORT/sms-url?..."*) ok "alert-test shows a URL without its user, password and query" ;;
+*) bad "alert-test with secrets in the URL: $out" ;;
+esac
 $PY - "$HOOK_LOG" <<'EOF' >"$T/hook.check" 2>&1
 import base64, json, sys, urllib.parse
 reqs = [json.loads(l) for l in open(sys.argv[1])]
