@@ -92,6 +92,7 @@ typedef struct asset_rt {
     int64_t episode;                /* the alert id that opened the current episode (for threading), 0 */
     int64_t last_t_ns;              /* data time of the newest snapshot */
     int64_t last_wall_ns;           /* the wall time it came in */
+    const char *sensor_ids[VW_CFG_MAX_SENSORS]; /* the config's, in channel order */
 } asset_rt;
 
 typedef struct dest_rt {
@@ -454,6 +455,9 @@ static char *asset_state_json(const asset_rt *rt)
         return NULL;
     }
     cJSON_AddNumberToObject(o, "version", 1);
+    cJSON *ids = cJSON_AddArrayToObject(o, "sensors"); /* the channels are by position: whose they are */
+    for (unsigned i = 0; i < rt->nch / CH_PER_SENSOR; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateString(rt->sensor_ids[i]));
     cJSON_AddItemToObject(o, "rules", rj);
     cJSON_AddNumberToObject(o, "episode", (double)rt->episode);
     cJSON *chs = cJSON_AddArrayToObject(o, "mem");
@@ -491,6 +495,18 @@ static void asset_state_restore(vw_alerting *a, int asset, const char *text)
     asset_rt *rt = &a->assets[asset];
     const char *id = a->cfg->assets[asset].id;
     cJSON *o = cJSON_Parse(text);
+    const cJSON *ids = cJSON_GetObjectItemCaseSensitive(o, "sensors");
+    bool same = cJSON_GetArraySize(ids) == (int)(rt->nch / CH_PER_SENSOR);
+    for (unsigned i = 0; same && i < rt->nch / CH_PER_SENSOR; i++) {
+        const cJSON *v = cJSON_GetArrayItem(ids, (int)i);
+        same = cJSON_IsString(v) && !strcmp(v->valuestring, rt->sensor_ids[i]);
+    }
+    if (!same) {
+        vw_log(VW_LOG_NOTICE, "alerts", "%s: its sensors changed since the alert state was saved; its rules start afresh",
+               id);
+        cJSON_Delete(o);
+        return;
+    }
     const cJSON *rj = cJSON_GetObjectItemCaseSensitive(o, "rules");
     char *rules = rj ? cJSON_PrintUnformatted(rj) : NULL, err[256] = "not JSON";
     if (!rules || alerts_rules_restore(rt->rules, rules, err, sizeof err) < 0) {
@@ -1192,6 +1208,8 @@ vw_alerting *vw_alerting_start(const vw_config *cfg, bool replay, char *err, siz
         asset_rt *rt = &a->assets[i];
         rt->cfg = rules_cfg_of(cfg, (int)i);
         rt->nch = cfg->assets[i].nsensors * CH_PER_SENSOR;
+        for (unsigned k = 0; k < cfg->assets[i].nsensors; k++)
+            rt->sensor_ids[k] = cfg->assets[i].sensors[k].id;
         if (!rt->nch)
             continue;
         if (!(rt->rules = alerts_rules_create(rt->cfg, rt->nch)) || !(rt->mem = calloc(rt->nch, sizeof *rt->mem))) {
