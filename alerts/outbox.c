@@ -202,10 +202,13 @@ int64_t alerts_outbox_alert_add(alerts_outbox *o, const alerts_row *a)
 
 int alerts_outbox_enqueue(alerts_outbox *o, const alerts_msg *m)
 {
+    /* behind messages of dest that wait after a failure (they have an error), it waits too, so
+     * that they stay in order */
     long rc = run(o, prep(o, "INSERT INTO outbox(alert_id, dest, key, t_ns, created_wall_ns, state, next_wall_ns, "
-                             "payload) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                          "issiisib", m->alert_id, m->dest, m->key, m->t_ns, m->wall_ns,
-                          m->held ? "held" : "pending", m->wall_ns, m->payload, m->len));
+                             "payload) VALUES(?, ?, ?, ?, ?, ?, max(?, coalesce((SELECT max(next_wall_ns) FROM outbox "
+                             "WHERE dest=? AND state='pending' AND last_error IS NOT NULL), 0)), ?)",
+                          "issiisisb", m->alert_id, m->dest, m->key, m->t_ns, m->wall_ns,
+                          m->held ? "held" : "pending", m->wall_ns, m->dest, m->payload, m->len));
     return rc < 0 ? (int)rc : 0;
 }
 
@@ -328,6 +331,18 @@ int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char
     long rc = run(o, prep(o, "UPDATE outbox SET state='sent', attempts=attempts+1, done_wall_ns=?, answer=?, "
                              "last_error=NULL, payload=x'' WHERE id=?", "isi", wall_ns, answer, id));
     return rc < 0 ? (int)rc : 0;
+}
+
+long alerts_outbox_wake(alerts_outbox *o, const char *dest, int64_t wall_ns)
+{
+    return run(o, prep(o, "UPDATE outbox SET next_wall_ns=? WHERE dest=? AND state='pending' AND next_wall_ns>?", "isi",
+                       wall_ns, dest, wall_ns));
+}
+
+long alerts_outbox_defer(alerts_outbox *o, const char *dest, int64_t until_wall_ns, const char *error)
+{
+    return run(o, prep(o, "UPDATE outbox SET next_wall_ns=?, last_error=? WHERE dest=? AND state='pending' AND "
+                          "next_wall_ns<?", "issi", until_wall_ns, error, dest, until_wall_ns));
 }
 
 int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, const char *error, const char *answer)

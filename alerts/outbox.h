@@ -68,7 +68,8 @@ typedef struct alerts_msg {
     const char *payload;
     size_t len;
 } alerts_msg;
-/* Queues one message. 0; -EEXIST when the key is there already (nothing changed); -EIO. */
+/* Queues one message, due at once, or when the destination's waiting messages are (behind them).
+ * 0; -EEXIST when the key is there already (nothing changed); -EIO. */
 int alerts_outbox_enqueue(alerts_outbox *o, const alerts_msg *m);
 
 /* Messages of dest queued (not held) at data time ≥ since_t_ns: the rate limit's count. */
@@ -101,9 +102,17 @@ void alerts_item_clear(alerts_item *it);
 
 /* The oldest pending message of dest due at wall_ns (next attempt ≤ wall_ns). 0 (it filled),
  * -ENOENT when none is due (*next_due_ns, when not NULL, is the earliest future attempt or
- * INT64_MAX), -EIO. */
+ * INT64_MAX), -EIO. With alerts_outbox_defer after each failure (the whole destination waits) and
+ * a new message queued behind those that wait, this hands messages out first in, first out. */
 int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, alerts_item *it, int64_t *next_due_ns);
 int alerts_outbox_sent(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *answer);
+/* The server took a message again: every pending message of dest waiting for a later attempt is
+ * due now, so that what waited goes out oldest first. Returns how many, or -EIO. */
+long alerts_outbox_wake(alerts_outbox *o, const char *dest, int64_t wall_ns);
+/* The destination failed with error: no pending message of dest is tried before until_wall_ns (a
+ * server that is down is asked once per backoff, not once per message, and what waited stays in
+ * order); each keeps the error as its last. */
+long alerts_outbox_defer(alerts_outbox *o, const char *dest, int64_t until_wall_ns, const char *error);
 int alerts_outbox_retry(alerts_outbox *o, int64_t id, int64_t next_wall_ns, const char *error, const char *answer);
 int alerts_outbox_failed(alerts_outbox *o, int64_t id, int64_t wall_ns, const char *error, const char *answer);
 /* Gives up the pending and held messages of dest queued before wall_ns − max_age_ns (failed, with

@@ -1056,6 +1056,7 @@ static void *dest_main(void *arg)
     vw_log_limiter rl = {0};
     int64_t give_up = (int64_t)(a->cfg->alerts.give_up_h * 3.6e12);
     int64_t unmarked_id = 0; /* delivered, not yet recorded: never sent again by this thread */
+    int failures = 0;        /* in a row: the destination's backoff */
     char unmarked_answer[sizeof ((alerts_send_result *)0)->answer] = "";
     while (!a->stop) {
         int64_t now = wall_ns(), due = INT64_MAX;
@@ -1087,6 +1088,9 @@ static void *dest_main(void *arg)
                 dr->sent++;
                 vw_log_recovered(&rl, "alerts", d->name);
                 vw_log(VW_LOG_INFO, "alerts", "%s: alert %lld delivered (%s)", d->name, (long long)it.alert_id, r.answer);
+                if (failures) /* back after a failure: what waited goes now, oldest first */
+                    alerts_outbox_wake(dr->ob, d->name, now);
+                failures = 0;
                 if ((mr = alerts_outbox_sent(dr->ob, it.id, now, r.answer)) < 0) {
                     unmarked_id = it.id;
                     snprintf(unmarked_answer, sizeof unmarked_answer, "%s", r.answer);
@@ -1094,9 +1098,11 @@ static void *dest_main(void *arg)
                            "nothing more is sent until it is", d->name, (long long)it.alert_id, a->db_path,
                            alerts_outbox_error(dr->ob));
                 }
-            } else if (r.retry) {
-                int64_t next = now + backoff_ns(a, it.attempts);
+            } else if (r.retry) { /* the destination is down, not this message: everything waits */
+                int64_t next = now + backoff_ns(a, failures++);
                 mr = alerts_outbox_retry(dr->ob, it.id, next, r.error, r.answer);
+                if (mr == 0 && alerts_outbox_defer(dr->ob, d->name, next, r.error) < 0)
+                    mr = -EIO;
                 vw_log_failure(&rl, VW_LOG_WARNING, "alerts", "%s: %s; retrying in %.0f s", d->name, r.error,
                                (double)(next - now) / 1e9);
             } else {

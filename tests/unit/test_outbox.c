@@ -367,6 +367,42 @@ static void test_next_oldest_due(void)
     alerts_outbox_close(o);
 }
 
+/* A destination that failed defers everything it holds (with the error), a new message queues
+ * behind them, and a success wakes them: first in, first out. */
+static void test_defer_and_wake(void)
+{
+    const char *p = db_path("defer");
+    alerts_outbox *o = open_or_fail(p);
+    if (!o)
+        return;
+    int64_t a = add_alert(o, T0, "pump-1", "raised", "alarm", "x");
+    enqueue_ok(o, a, "mail", "A", T0, W0, false);
+    enqueue_ok(o, a, "mail", "B", T0, W0, false);
+    enqueue_ok(o, a, "sms", "S", T0, W0, false);
+    T_CHECK(alerts_outbox_defer(o, "mail", W0 + 60 * SEC, "connection refused") == 2, "two deferred");
+    T_CHECK(sql_int(p, "SELECT count(*) FROM outbox WHERE dest='mail' AND next_wall_ns=(SELECT next_wall_ns FROM "
+                       "outbox WHERE key='A') AND last_error='connection refused'") == 2,
+            "both wait with the error");
+    alerts_item it;
+    int64_t due = 0;
+    T_CHECK(alerts_outbox_next(o, "mail", W0 + SEC, &it, &due) == -ENOENT && due == W0 + 60 * SEC, "mail waits");
+    alerts_item_clear(&it);
+    T_CHECK(!strcmp(next_key(o, "sms", W0 + SEC, &it), "S"), "another destination does not wait");
+    alerts_item_clear(&it);
+    enqueue_ok(o, a, "mail", "C", T0, W0 + 2 * SEC, false); /* queued while the others wait: behind them */
+    T_CHECK(alerts_outbox_next(o, "mail", W0 + 3 * SEC, &it, &due) == -ENOENT, "C overtook A and B");
+    alerts_item_clear(&it);
+    T_CHECK(alerts_outbox_defer(o, "mail", W0 + 30 * SEC, "x") == 0, "a shorter deferral changes nothing");
+    T_CHECK(alerts_outbox_wake(o, "mail", W0 + 4 * SEC) == 3, "all three woken");
+    const char *want[] = {"A", "B", "C"};
+    for (int i = 0; i < 3; i++) {
+        T_CHECK(!strcmp(next_key(o, "mail", W0 + 4 * SEC, &it), want[i]), "after the wake: %s, want %s", it.key, want[i]);
+        alerts_outbox_sent(o, it.id, W0 + 4 * SEC, "250");
+        alerts_item_clear(&it);
+    }
+    alerts_outbox_close(o);
+}
+
 static void test_next_not_due(void)
 {
     alerts_outbox *o = open_or_fail(db_path("notdue"));
@@ -1025,7 +1061,7 @@ static void test_two_handles_interleaved(void)
         if (alerts_outbox_next(deliv, "mail", W0 + i, &it, NULL) == 0) {
             errors += strcmp(it.key, key) != 0;
             errors += (i % 3 ? alerts_outbox_sent(deliv, it.id, W0 + i, "ok")
-                             : alerts_outbox_retry(deliv, it.id, W0 + DAY, "again", NULL)) != 0;
+                             : alerts_outbox_failed(deliv, it.id, W0 + i, "550 refused", NULL)) != 0;
         } else {
             errors++;
         }
@@ -1036,7 +1072,7 @@ static void test_two_handles_interleaved(void)
     }
     T_CHECK(errors == 0, "%d errors", errors);
     alerts_counts c = counts(deliv, "mail");
-    T_CHECK(c.sent + c.pending == 100 && c.pending == 34, "sent %ld pending %ld", c.sent, c.pending);
+    T_CHECK(c.sent + c.failed == 100 && c.failed == 34, "sent %ld failed %ld", c.sent, c.failed);
     alerts_outbox_close(rules);
     alerts_outbox_close(deliv);
 }
@@ -1291,6 +1327,7 @@ int main(void)
     T_RUN(test_enqueue_key_once);
     T_RUN(test_next_payload_and_destination);
     T_RUN(test_next_oldest_due);
+    T_RUN(test_defer_and_wake);
     T_RUN(test_next_not_due);
     T_RUN(test_states_and_counts);
     T_RUN(test_exactly_once);
