@@ -224,6 +224,73 @@ static CURLcode set_common(CURL *h, const char *url, const char *protocols, long
     return curl_easy_setopt(h, CURLOPT_URL, url);
 }
 
+/* One send: its result (the caller's, or a scratch one), the URL as it may be shown, the curl handle
+ * with its error buffer, and the list the handle is given (recipients or headers). */
+typedef struct send_call {
+    alerts_send_result *r, scratch;
+    char where[URL_SHOWN_MAX + 64];
+    char errbuf[CURL_ERROR_SIZE];
+    CURL *h;
+    struct curl_slist *list;
+} send_call;
+
+/* Starts a send: the result reset, the URL shown, the configuration's problem (bad) refused, a curl
+ * handle made. 0, or what the sender returns then (the error set, nothing to free). */
+static int call_begin(send_call *s, alerts_send_result *r, const char *url, const char *bad)
+{
+    s->r = r ? r : &s->scratch;
+    memset(s->r, 0, sizeof *s->r);
+    alerts_url_shown(url, s->where, sizeof s->where);
+    s->errbuf[0] = 0;
+    s->h = NULL;
+    s->list = NULL;
+    if (bad) {
+        set_error(s->r, "%s: %s", s->where, bad);
+        return -EINVAL;
+    }
+    s->h = curl_easy_init();
+    if (!s->h) {
+        set_error(s->r, "%s: cannot create a curl handle", s->where);
+        s->r->retry = true;
+        return -EIO;
+    }
+    return 0;
+}
+
+/* "out of memory" (worth retrying). */
+static void call_out_of_memory(send_call *s)
+{
+    set_error(s->r, "%s: out of memory", s->where);
+    s->r->retry = true;
+}
+
+/* The options every handle gets (set_common); false, the error set, when libcurl refuses one. */
+static bool call_options(send_call *s, const char *url, const char *protocols, long tmo_ms)
+{
+    CURLcode rc = set_common(s->h, url, protocols, tmo_ms, s->errbuf);
+    if (rc != CURLE_OK)
+        set_error(s->r, "%s: %s", s->where, curl_why(rc, s->errbuf));
+    return rc == CURLE_OK;
+}
+
+/* Runs the transfer: curl's code, and in *code the last reply code or HTTP status (0: none). */
+static CURLcode call_perform(send_call *s, long *code)
+{
+    CURLcode rc = curl_easy_perform(s->h);
+    *code = 0;
+    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, code);
+    return rc;
+}
+
+/* Ends a send that call_begin started: the list and the handle freed; returns ret. Called where the
+ * callbacks' data still lives: the handle's cleanup may still call them (SMTP's QUIT). */
+static int call_end(send_call *s, int ret)
+{
+    curl_slist_free_all(s->list);
+    curl_easy_cleanup(s->h);
+    return ret;
+}
+
 /* ---- SMTP --------------------------------------------------------------------------------- */
 
 typedef struct smtp_capture {
@@ -340,50 +407,30 @@ static const char *smtp_cfg_problem(const alerts_smtp_cfg *c, const char *msg, s
     return NULL;
 }
 
-int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, alerts_send_result *r)
+/* The message through the call's handle (c checked), then the call ended here: the capture must
+ * outlive the handle (its cleanup sends QUIT, whose reply the debug callback still sees). 0, or -EIO
+ * with the error set. */
+static int smtp_transfer(send_call *call, const alerts_smtp_cfg *c, const char *msg, size_t len)
 {
-    alerts_send_result scratch;
-    if (!r)
-        r = &scratch;
-    memset(r, 0, sizeof *r);
-    char where[URL_SHOWN_MAX + 64];
-    alerts_url_shown(c ? c->url : NULL, where, sizeof where);
-    const char *bad = c ? smtp_cfg_problem(c, msg, len) : "no configuration";
-    if (bad) {
-        set_error(r, "%s: %s", where, bad);
-        return -EINVAL;
-    }
     bool smtps = strncasecmp(c->url, "smtps://", 8) == 0;
-
-    CURL *h = curl_easy_init();
-    struct curl_slist *rcpt = NULL;
+    alerts_send_result *r = call->r;
+    const char *where = call->where, *errbuf = call->errbuf;
+    CURL *h = call->h;
     smtp_capture cap;
     memset(&cap, 0, sizeof cap);
     cap.reply_done = true;
     upload up = {msg, len};
-    char errbuf[CURL_ERROR_SIZE];
-    errbuf[0] = 0;
-    int ret = -EIO;
-    if (!h) {
-        set_error(r, "%s: cannot create a curl handle", where);
-        r->retry = true;
-        return -EIO;
-    }
     for (size_t i = 0; i < c->nrcpt; i++) {
-        struct curl_slist *n = curl_slist_append(rcpt, c->rcpt[i]);
+        struct curl_slist *n = curl_slist_append(call->list, c->rcpt[i]);
         if (!n) {
-            set_error(r, "%s: out of memory", where);
-            r->retry = true;
-            goto out;
+            call_out_of_memory(call);
+            return call_end(call, -EIO);
         }
-        rcpt = n;
+        call->list = n;
     }
     long tmo_ms = timeout_ms(c->timeout_s, SMTP_TIMEOUT_DEFAULT_S);
-    CURLcode rc = set_common(h, c->url, "smtp,smtps", tmo_ms, errbuf);
-    if (rc != CURLE_OK) {
-        set_error(r, "%s: %s", where, curl_why(rc, errbuf));
-        goto out;
-    }
+    if (!call_options(call, c->url, "smtp,smtps", tmo_ms))
+        return call_end(call, -EIO);
     /* the wait for each reply, also for QUIT's when the connection is closed (the overall timeout
      * does not cover that one; libcurl's default is 120 s) */
     curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (tmo_ms + 999) / 1000);
@@ -400,7 +447,7 @@ int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, aler
         curl_easy_setopt(h, CURLOPT_PASSWORD, c->password ? c->password : "");
     }
     curl_easy_setopt(h, CURLOPT_MAIL_FROM, c->from_addr);
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, call->list);
     curl_easy_setopt(h, OPT_RCPT_ALLOWFAILS, 1L); /* delivered when one recipient took it */
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, smtp_read);
@@ -410,10 +457,8 @@ int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, aler
     curl_easy_setopt(h, CURLOPT_DEBUGDATA, &cap);
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* the debug callback sees only what VERBOSE shows */
 
-    rc = curl_easy_perform(h);
-
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    long code;
+    CURLcode rc = call_perform(call, &code);
     if (code <= 0 && cap.reply[0])
         code = cap.reply_code;
     r->code = (int)code;
@@ -426,8 +471,7 @@ int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, aler
             append_str(r->answer, sizeof r->answer, &alen, ")");
         }
         trim_end(r->answer);
-        ret = 0;
-        goto out;
+        return call_end(call, 0);
     }
     trim_end(r->answer);
 
@@ -449,10 +493,14 @@ int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, aler
         r->retry = curl_transient(rc);
         set_error(r, "%s: %s", where, curl_why(rc, errbuf));
     }
-out:
-    curl_slist_free_all(rcpt);
-    curl_easy_cleanup(h);
-    return ret;
+    return call_end(call, -EIO);
+}
+
+int alerts_smtp_send(const alerts_smtp_cfg *c, const char *msg, size_t len, alerts_send_result *r)
+{
+    send_call call;
+    int ret = call_begin(&call, r, c ? c->url : NULL, c ? smtp_cfg_problem(c, msg, len) : "no configuration");
+    return ret != 0 ? ret : smtp_transfer(&call, c, msg, len);
 }
 
 /* ---- HTTP --------------------------------------------------------------------------------- */
@@ -557,50 +605,29 @@ static bool add_header(struct curl_slist **list, const char *name, const char *v
     return true;
 }
 
-int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, alerts_send_result *r)
+/* The request through the call's handle (c checked), then the call ended here (the capture
+ * outlives the handle). 0, or -EIO with the error set. */
+static int http_transfer(send_call *call, const alerts_http_cfg *c, const char *body, size_t len)
 {
-    alerts_send_result scratch;
-    if (!r)
-        r = &scratch;
-    memset(r, 0, sizeof *r);
-    char where[URL_SHOWN_MAX + 64];
-    alerts_url_shown(c ? c->url : NULL, where, sizeof where);
-    const char *bad = c ? http_cfg_problem(c, body, len) : "no configuration";
-    if (bad) {
-        set_error(r, "%s: %s", where, bad);
-        return -EINVAL;
-    }
     bool put = c->method && strcasecmp(c->method, "PUT") == 0;
-
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdrs = NULL;
+    alerts_send_result *r = call->r;
+    const char *where = call->where, *errbuf = call->errbuf;
+    CURL *h = call->h;
     http_capture cap;
     memset(&cap, 0, sizeof cap);
-    char errbuf[CURL_ERROR_SIZE];
-    errbuf[0] = 0;
-    int ret = -EIO;
-    if (!h) {
-        set_error(r, "%s: cannot create a curl handle", where);
-        r->retry = true;
-        return -EIO;
-    }
     /* "Name:" with nothing after it removes a header libcurl would add on its own */
-    bool ok = (c->content_type ? add_header(&hdrs, "Content-Type", c->content_type)
-                               : add_header(&hdrs, "Content-Type:", NULL)) &&
-              add_header(&hdrs, "Expect:", NULL) &&
-              (!c->idempotency_key || add_header(&hdrs, "Idempotency-Key", c->idempotency_key));
+    bool ok = (c->content_type ? add_header(&call->list, "Content-Type", c->content_type)
+                               : add_header(&call->list, "Content-Type:", NULL)) &&
+              add_header(&call->list, "Expect:", NULL) &&
+              (!c->idempotency_key || add_header(&call->list, "Idempotency-Key", c->idempotency_key));
     for (size_t i = 0; ok && i < c->nheaders; i++)
-        ok = add_header(&hdrs, c->headers[i], NULL);
+        ok = add_header(&call->list, c->headers[i], NULL);
     if (!ok) {
-        set_error(r, "%s: out of memory", where);
-        r->retry = true;
-        goto out;
+        call_out_of_memory(call);
+        return call_end(call, -EIO);
     }
-    CURLcode rc = set_common(h, c->url, "http,https", timeout_ms(c->timeout_s, HTTP_TIMEOUT_DEFAULT_S), errbuf);
-    if (rc != CURLE_OK) {
-        set_error(r, "%s: %s", where, curl_why(rc, errbuf));
-        goto out;
-    }
+    if (!call_options(call, c->url, "http,https", timeout_ms(c->timeout_s, HTTP_TIMEOUT_DEFAULT_S)))
+        return call_end(call, -EIO);
     curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "vibewatch-alerts/1");
     curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -608,7 +635,7 @@ int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, ale
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     if (put)
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, call->list);
     if (c->user) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(h, CURLOPT_USERNAME, c->user);
@@ -623,10 +650,8 @@ int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, ale
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, http_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &cap);
 
-    rc = curl_easy_perform(h);
-
-    long code = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    long code;
+    CURLcode rc = call_perform(call, &code);
     r->code = (int)code;
     size_t alen = 0;
     append_str(r->answer, sizeof r->answer, &alen, cap.status);
@@ -640,6 +665,7 @@ int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, ale
     const char *status = strchr(cap.status, ' ');
     status = status ? status + 1 : "";
 
+    int ret = -EIO;
     if (code >= 200 && code < 300) { /* the server took it, even if its body then broke off */
         ret = 0;
     } else if (code < 200) { /* no answer, or only an interim one */
@@ -658,8 +684,12 @@ int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, ale
         r->retry = code == 408 || code == 429 || code >= 500;
         set_error(r, "%s: HTTP %s", where, status[0] ? status : "error");
     }
-out:
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
-    return ret;
+    return call_end(call, ret);
+}
+
+int alerts_http_send(const alerts_http_cfg *c, const char *body, size_t len, alerts_send_result *r)
+{
+    send_call call;
+    int ret = call_begin(&call, r, c ? c->url : NULL, c ? http_cfg_problem(c, body, len) : "no configuration");
+    return ret != 0 ? ret : http_transfer(&call, c, body, len);
 }
