@@ -17,7 +17,6 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
-#include <iconv.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -135,34 +134,6 @@ static void check_no_bad_numbers(const forms *f, const char *what)
         T_CHECK(w == NULL, "%s: the %s says \"%s\": %s", what, names[i], w ? w : "", s[i]);
         T_CHECK(!strstr(s[i], "(null)"), "%s: the %s says (null)", what, names[i]);
     }
-}
-
-/* glibc's iconv is the judge of valid UTF-8. */
-static bool utf8_valid(const char *s, size_t n)
-{
-    iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
-    if (cd == (iconv_t)-1)
-        return false;
-    bool ok = true;
-    char *in = (char *)s;
-    size_t il = n;
-    while (ok && il) {
-        char buf[256], *o = buf;
-        size_t ol = sizeof buf;
-        if (iconv(cd, &in, &il, &o, &ol) == (size_t)-1 && errno != E2BIG)
-            ok = false;
-    }
-    iconv_close(cd);
-    return ok;
-}
-
-/* Code points of valid UTF-8: the bytes that are not continuation bytes. */
-static size_t code_points(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 /* HTML escaping as the test understands it: the five characters that matter, as entities. */
@@ -726,8 +697,8 @@ static void test_html_escaping(void)
 
 static void check_sms(const char *sms, const char *what, const char *level_word)
 {
-    T_CHECK(code_points(sms) <= ALERTS_SMS_CHARS, "%s: %zu code points", what, code_points(sms));
-    T_CHECK(utf8_valid(sms, strlen(sms)), "%s: invalid UTF-8: %s", what, sms);
+    T_CHECK(t_code_points(sms) <= ALERTS_SMS_CHARS, "%s: %zu code points", what, t_code_points(sms));
+    T_CHECK(t_utf8_valid(sms, strlen(sms)), "%s: invalid UTF-8: %s", what, sms);
     T_CHECK(t_starts_with(sms, level_word), "%s: \"%s\" does not start with %s", what, sms, level_word);
     T_CHECK(!strchr(sms, '\n'), "%s: a newline", what);
 }
@@ -756,7 +727,7 @@ static void test_sms(void)
     n = alerts_ev_sms(&e, sms, sizeof sms);
     T_CHECK(n > 0, "long Chinese name: %ld", n);
     check_sms(sms, "long Chinese name", "ALARM \xe6\xb3\xb5\xe6\xb3\xb5\xe6\xb3\xb5");
-    T_CHECK(code_points(sms) >= 80, "long Chinese name: cut to %zu code points", code_points(sms));
+    T_CHECK(t_code_points(sms) >= 80, "long Chinese name: cut to %zu code points", t_code_points(sms));
 
     /* longer than any configuration: still the level and the start of the name */
     name[0] = 0;
@@ -1057,15 +1028,15 @@ static void test_maxima(void)
     snprintf(want, sizeof want, "(%s)", id2);
     HAS(f->html, want);
     HAS(f->text, want);
-    T_CHECK(utf8_valid(f->html, strlen(f->html)) && utf8_valid(f->text, strlen(f->text)) &&
-                utf8_valid(f->subject, strlen(f->subject)),
+    T_CHECK(t_utf8_valid(f->html, strlen(f->html)) && t_utf8_valid(f->text, strlen(f->text)) &&
+                t_utf8_valid(f->subject, strlen(f->subject)),
             "invalid UTF-8 with the longest names");
     HAS(f->html, "</html>");
     /* the text and HTML show ALERTS_EV_MAX_SHOWN channels and say how many more; the JSON has all */
     snprintf(want, sizeof want, "and %d more channels", ALERTS_MAX_CHANNELS - ALERTS_EV_MAX_SHOWN);
     HAS(f->text, want);
     HAS(f->html, want);
-    T_CHECK(code_points(f->sms) <= ALERTS_SMS_CHARS, "sms %zu code points", code_points(f->sms));
+    T_CHECK(t_code_points(f->sms) <= ALERTS_SMS_CHARS, "sms %zu code points", t_code_points(f->sms));
     cJSON *j = cJSON_Parse(f->json);
     T_CHECK(j && cJSON_GetArraySize(jget(j, "channels")) == ALERTS_MAX_CHANNELS, "json with every channel");
     cJSON_Delete(j);

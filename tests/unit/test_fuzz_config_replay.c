@@ -10,39 +10,26 @@
 #include "daemon/config.h"
 #include "testlib.h"
 
-#include <string.h>
+#include <stdio.h>
 
 #define CORPUS "tests/fuzz/corpus_config"
 
-typedef struct tally {
-    unsigned accepted;
-} tally;
-
-static void replay_one(void *ctx, const char *name, const unsigned char *data, size_t len)
+/* No harness of its own: every input passes once it comes back, a refused one with a message. */
+static int replay_one(t_replay_case *k)
 {
-    tally *t = ctx;
     char err[512] = "";
-    vw_config *c = vw_config_parse((const char *)data, len, err, sizeof err);
-    t->accepted += c != NULL;
-    if (t_starts_with(name, "valid-"))
-        T_CHECK(c != NULL, "%s refused: %s", name, err);
-    else if (t_starts_with(name, "trunc-") || t_starts_with(name, "hostile-") || t_starts_with(name, "empty") ||
-             t_starts_with(name, "only-"))
-        T_CHECK(c == NULL, "%s accepted", name);
-    T_CHECK(c != NULL || err[0], "%s refused without a message", name);
+    vw_config *c = vw_config_parse((const char *)k->data, k->len, err, sizeof err);
+    k->accepted = c != NULL;
+    snprintf(k->detail, sizeof k->detail, ": %s", err);
+    T_CHECK(c != NULL || err[0], "%s refused without a message", k->name);
     vw_config_free(c);
-}
-
-static void test_replay_corpus(void)
-{
-    tally t = {0};
-    int files = t_corpus_each(CORPUS, replay_one, &t);
-    T_CHECK(files >= 20, "only %d corpus files in %s", files, CORPUS);
-    T_CHECK(t.accepted >= 5, "only %u corpus files accepted", t.accepted);
+    return 0;
 }
 
 int main(void)
 {
-    T_RUN(test_replay_corpus);
-    return t_done();
+    static const char *const refuse[] = {"trunc-", "hostile-", "empty", "only-", NULL};
+    static const t_corpus_spec spec = {.rel = CORPUS, .accepted = "accepted", .must_refuse = refuse,
+                                       .min_files = 20, .min_accepted = 5};
+    return t_corpus_replay_main(&spec, replay_one);
 }

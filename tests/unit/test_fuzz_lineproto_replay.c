@@ -12,43 +12,20 @@
 #include "tests/fuzz/lp_harness.h"
 #include "testlib.h"
 
-#include <stdio.h>
-
 #define CORPUS "tests/fuzz/corpus_lineproto"
 
-typedef struct tally {
-    unsigned written, refused;
-} tally;
-
-static void replay_one(void *ctx, const char *name, const unsigned char *data, size_t len)
+static int replay_one(t_replay_case *k)
 {
-    tally *t = ctx;
-    char why[1024] = "";
     int rc = 0;
-    int res = lp_harness_one(data, len, &rc, why, sizeof why);
-    T_CHECK(res == 0, "%s: %s", name, why);
-    if (rc == 0)
-        t->written++;
-    else
-        t->refused++;
-    if (t_starts_with(name, "valid-"))
-        T_CHECK(rc == 0, "%s refused (%d)", name, rc);
-    else if (t_starts_with(name, "hostile-"))
-        T_CHECK(rc != 0, "%s written", name);
-}
-
-static void test_replay_corpus(void)
-{
-    tally t = {0};
-    int files = t_corpus_each(CORPUS, replay_one, &t);
-    printf("# %s: %d files, %u written, %u refused\n", CORPUS, files, t.written, t.refused);
-    T_CHECK(files >= 20, "only %d corpus files in %s", files, CORPUS);
-    T_CHECK(t.written >= 10, "only %u corpus files written", t.written);
-    T_CHECK(t.refused >= 10, "only %u corpus files refused", t.refused);
+    int res = lp_harness_one(k->data, k->len, &rc, k->why, sizeof k->why);
+    k->code = rc;
+    k->accepted = rc == 0;
+    return res;
 }
 
 int main(void)
 {
-    T_RUN(test_replay_corpus);
-    return t_done();
+    static const char *const refuse[] = {"hostile-", NULL};
+    static const t_corpus_spec spec = {CORPUS, "written", refuse, 20, 10, 10, 1};
+    return t_corpus_replay_main(&spec, replay_one);
 }

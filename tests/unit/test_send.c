@@ -29,13 +29,11 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,13 +49,6 @@ static double mono_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - floor(s)) * 1e9)};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
-    }
 }
 
 /* Runs argv (stdout and stderr to /dev/null); its exit status, or -1. */
@@ -240,34 +231,6 @@ typedef struct server {
     char maildir[760], log[760], portfile[760], errfile[760];
 } server;
 
-static pid_t live[32];
-
-static void live_add(pid_t p)
-{
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (!live[i]) {
-            live[i] = p;
-            return;
-        }
-}
-
-static void live_remove(pid_t p)
-{
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i] == p)
-            live[i] = 0;
-}
-
-static void kill_live(void)
-{
-    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
-        if (live[i] > 0) {
-            kill(live[i], SIGKILL);
-            waitpid(live[i], NULL, 0);
-            live[i] = 0;
-        }
-}
-
 /* Starts tests/tools/KIND_sink.py ("smtp" or "webhook") on a free port with extra arguments
  * (NULL-terminated); false with a failed check when it does not come up. */
 static bool server_start(server *sv, const char *kind, const char *const *extra)
@@ -294,61 +257,26 @@ static bool server_start(server *sv, const char *kind, const char *const *extra)
     for (int i = 0; extra && extra[i] && argc < 38; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    fflush(stdout);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
+    pid_t pid = t_server_start(argv, sv->errfile, sv->portfile, 15, &sv->port);
+    if (pid > 0) {
+        sv->pid = pid;
+        return true;
+    }
+    if (pid == T_SERVER_EXITED) {
+        char *err = slurp(sv->errfile, NULL);
+        T_CHECK(0, "%s_sink.py exited at start: %.300s", kind, err ? err : "");
+        free(err);
+    } else if (pid == T_SERVER_SLOW) {
+        T_CHECK(0, "%s_sink.py did not listen within 15 s (see %s)", kind, sv->errfile);
+    } else {
         T_CHECK(0, "fork: %s", strerror(errno));
-        return false;
     }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this test */
-        if (getppid() != parent)
-            _exit(1);
-        int fd = open(sv->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(PYTHON, (char *const *)argv);
-        _exit(127);
-    }
-    sv->pid = pid;
-    live_add(pid);
-    for (double t0 = mono_s(); mono_s() - t0 < 15;) {
-        FILE *f = fopen(sv->portfile, "r");
-        if (f) {
-            int ok = fscanf(f, "%d", &sv->port) == 1;
-            fclose(f);
-            if (ok)
-                return true;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            live_remove(pid);
-            sv->pid = 0;
-            char *err = slurp(sv->errfile, NULL);
-            T_CHECK(0, "%s_sink.py exited at start: %.300s", kind, err ? err : "");
-            free(err);
-            return false;
-        }
-        sleep_s(0.02);
-    }
-    T_CHECK(0, "%s_sink.py did not listen within 15 s (see %s)", kind, sv->errfile);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    live_remove(pid);
-    sv->pid = 0;
     return false;
 }
 
 static void server_stop(server *sv)
 {
-    if (sv->pid > 0) {
-        kill(sv->pid, SIGKILL);
-        waitpid(sv->pid, NULL, 0);
-        live_remove(sv->pid);
-    }
+    t_server_stop(sv->pid);
     sv->pid = 0;
 }
 
@@ -946,13 +874,7 @@ static void test_webhook_https_with_ca(void)
 }
 
 /* VW_TEST_ONLY=NAME runs just the tests whose name contains NAME. */
-static void run(const char *name, void (*fn)(void))
-{
-    const char *only = getenv("VW_TEST_ONLY");
-    if (!only || !*only || strstr(name, only))
-        t_run(name, fn);
-}
-#define RUN(fn) run(#fn, fn)
+#define RUN(fn) t_run_only(#fn, fn)
 
 int main(void)
 {
@@ -961,7 +883,7 @@ int main(void)
     setenv("no_proxy", "*", 1);
     setenv("NO_PROXY", "*", 1);
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    atexit(kill_live);
+    atexit(t_server_stop_all);
     RUN(test_smtp_plain_two_recipients);
     RUN(test_smtp_starttls_auth_with_ca);
     RUN(test_smtp_tls_required_without_starttls);
@@ -975,7 +897,7 @@ int main(void)
     RUN(test_webhook_status_classes);
     RUN(test_webhook_redirect_not_followed);
     RUN(test_webhook_https_with_ca);
-    kill_live();
+    t_server_stop_all();
     curl_global_cleanup();
     return t_done();
 }

@@ -128,55 +128,20 @@ static bool server_start(server *sv, int port, const char *const *extra)
     for (int i = 0; extra && extra[i] && argc < 38; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
+    pid_t pid = t_server_start(argv, sv->errfile, sv->portfile, 15, &sv->port);
+    sv->pid = pid > 0 ? pid : 0;
+    if (pid == T_SERVER_EXITED)
+        T_CHECK(0, "fake_iiod.py exited at start (see %s)", sv->errfile);
+    else if (pid == T_SERVER_SLOW)
+        T_CHECK(0, "fake_iiod.py did not start listening within 15 s (see %s)", sv->errfile);
+    else if (pid < 0)
         T_CHECK(0, "fork: %s", strerror(errno));
-        return false;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this test */
-        if (getppid() != parent)
-            _exit(1);
-        int fd = open(sv->errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-            close(fd);
-        }
-        execv(PYTHON, (char *const *)argv);
-        _exit(127);
-    }
-    sv->pid = pid;
-    for (double t0 = mono_s(); mono_s() - t0 < 15;) {
-        FILE *f = fopen(sv->portfile, "r");
-        if (f) {
-            int ok = fscanf(f, "%d", &sv->port) == 1;
-            fclose(f);
-            if (ok)
-                return true;
-        }
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid) {
-            sv->pid = 0;
-            T_CHECK(0, "fake_iiod.py exited at start (see %s)", sv->errfile);
-            return false;
-        }
-        sleep_s(0.02);
-    }
-    T_CHECK(0, "fake_iiod.py did not start listening within 15 s (see %s)", sv->errfile);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    sv->pid = 0;
-    return false;
+    return pid > 0;
 }
 
 static void server_stop(server *sv)
 {
-    if (sv->pid > 0) {
-        kill(sv->pid, SIGKILL);
-        waitpid(sv->pid, NULL, 0);
-    }
+    t_server_stop(sv->pid);
     sv->pid = 0;
 }
 
@@ -1401,14 +1366,8 @@ static void test_local_backend_over_fake_sysfs(void)
         T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
 }
 
-/* VW_TEST_ONLY=NAME runs just that test (for debugging). */
-static void run(const char *name, void (*fn)(void))
-{
-    const char *only = getenv("VW_TEST_ONLY");
-    if (!only || !*only || strstr(name, only))
-        t_run(name, fn);
-}
-#define RUN(fn) run(#fn, fn)
+/* VW_TEST_ONLY=NAME runs just the tests whose name contains NAME. */
+#define RUN(fn) t_run_only(#fn, fn)
 
 int main(void)
 {

@@ -11,7 +11,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <iconv.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,34 +34,6 @@ static long escape(const char *value, enum alerts_escape esc)
 {
     memset(g_out, 0x5A, sizeof g_out);
     return alerts_escape_value(value, esc, g_out, sizeof g_out);
-}
-
-/* glibc's iconv is the judge of valid UTF-8 (it refuses overlongs, surrogates, > U+10FFFF). */
-static bool utf8_valid(const char *s, size_t n)
-{
-    iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
-    if (cd == (iconv_t)-1)
-        return false;
-    bool ok = true;
-    char *in = (char *)s;
-    size_t il = n;
-    while (ok && il) {
-        char buf[256], *o = buf;
-        size_t ol = sizeof buf;
-        if (iconv(cd, &in, &il, &o, &ol) == (size_t)-1 && errno != E2BIG)
-            ok = false;
-    }
-    iconv_close(cd);
-    return ok;
-}
-
-/* Code points of valid UTF-8: the bytes that are not continuation bytes. */
-static size_t code_points(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 static int hexval(char c)
@@ -168,7 +139,7 @@ static void test_json_roundtrip_with_cjson(void)
         const cJSON *t = j ? cJSON_GetObjectItemCaseSensitive(j, "t") : NULL;
         T_CHECK(cJSON_IsString(t) && strcmp(t->valuestring, v) == 0, "value %zu: read back as \"%s\"", i,
                 cJSON_IsString(t) ? t->valuestring : "(not a string)");
-        T_CHECK(utf8_valid(g_out, strlen(g_out)), "value %zu: output is not valid UTF-8", i);
+        T_CHECK(t_utf8_valid(g_out, strlen(g_out)), "value %zu: output is not valid UTF-8", i);
         cJSON_Delete(j);
     }
 }
@@ -288,7 +259,7 @@ static void test_invalid_utf8_becomes_fffd(void)
                     g_out, want);
         }
         T_CHECK(escape(cases[i].in, ALERTS_ESC_NONE) >= 0 && strcmp(g_out, cases[i].out) == 0 &&
-                    utf8_valid(g_out, strlen(g_out)),
+                    t_utf8_valid(g_out, strlen(g_out)),
                 "case %zu: not repaired to U+FFFD", i);
     }
     T_CHECK(escape("\xff", ALERTS_ESC_URL) == 9 && strcmp(g_out, "%EF%BF%BD") == 0, "got %s", g_out);
@@ -501,7 +472,7 @@ static void test_truncate_examples(void)
     memset(sms, 'x', 200);
     sms[200] = 0;
     size_t n = trunc_copy(sms, 160);
-    T_CHECK(n == 162 && code_points(g_trunc) == 160 && strcmp(g_trunc + 159, "…") == 0, "SMS: %zu bytes", n);
+    T_CHECK(n == 162 && t_code_points(g_trunc) == 160 && strcmp(g_trunc + 159, "…") == 0, "SMS: %zu bytes", n);
     T_CHECK(alerts_utf8_truncate(NULL, 3) == 0, "NULL");
 }
 
@@ -510,7 +481,7 @@ static void test_truncate_invariants(void)
     static const char *const texts[] = {"ASCII text of some length", "中文告警：轴承外圈故障", "😀😁😂🤣😃😄😅",
                                         "mix a中b😀c d", "€", "ab", ""};
     for (size_t i = 0; i < N(texts); i++) {
-        size_t len = strlen(texts[i]), chars = code_points(texts[i]);
+        size_t len = strlen(texts[i]), chars = t_code_points(texts[i]);
         for (size_t max = 0; max <= chars + 2; max++) {
             /* an exact-size copy, so ASan sees a write past it */
             char *s = malloc(len + 1);
@@ -520,8 +491,8 @@ static void test_truncate_invariants(void)
             size_t n = alerts_utf8_truncate(s, max);
             bool cut = chars > max;
             T_CHECK(n == strlen(s) && n <= len, "text %zu max %zu: %zu bytes", i, max, n);
-            T_CHECK(code_points(s) <= max, "text %zu max %zu: %zu characters", i, max, code_points(s));
-            T_CHECK(utf8_valid(s, n), "text %zu max %zu: invalid UTF-8", i, max);
+            T_CHECK(t_code_points(s) <= max, "text %zu max %zu: %zu characters", i, max, t_code_points(s));
+            T_CHECK(t_utf8_valid(s, n), "text %zu max %zu: invalid UTF-8", i, max);
             bool ell = n >= 3 && strcmp(s + n - 3, "…") == 0;
             T_CHECK(cut || (n == len && strcmp(s, texts[i]) == 0), "text %zu max %zu: changed without a cut", i, max);
             T_CHECK(!cut || max == 0 || len < 3 || ell, "text %zu max %zu: cut without \"…\"", i, max);
@@ -532,7 +503,7 @@ static void test_truncate_invariants(void)
                 size_t next = keep + 1;
                 while (next < len && ((unsigned char)texts[i][next] & 0xC0) == 0x80)
                     next++;
-                T_CHECK(code_points(s) == max || next + 3 > len, "text %zu max %zu: \"%s\" cut more than needed", i,
+                T_CHECK(t_code_points(s) == max || next + 3 > len, "text %zu max %zu: \"%s\" cut more than needed", i,
                         max, s);
             }
             free(s);

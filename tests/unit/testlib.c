@@ -2,7 +2,11 @@
 #define _GNU_SOURCE /* unshare, CLONE_NEWNS */
 #include "testlib.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +14,10 @@
 #include <dirent.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *prog = "test";
@@ -74,6 +80,13 @@ double t_urand(void)
 }
 
 double t_grand(void) { return sqrt(-2 * log(t_urand())) * cos(2 * M_PI * t_urand()); }
+
+void t_run_only(const char *name, void (*fn)(void))
+{
+    const char *only = getenv("VW_TEST_ONLY");
+    if (!only || !*only || strstr(name, only))
+        t_run(name, fn);
+}
 
 int t_done(void) { return n_failed ? 1 : 0; }
 
@@ -165,6 +178,59 @@ int t_corpus_each(const char *rel, void (*fn)(void *ctx, const char *name, const
     return files;
 }
 
+typedef struct replay_job {
+    const t_corpus_spec *spec;
+    t_replay_fn one;
+    unsigned accepted, refused;
+} replay_job;
+
+static void replay_file(void *ctx, const char *name, const unsigned char *data, size_t len)
+{
+    replay_job *j = ctx;
+    t_replay_case k = {.name = name, .data = data, .len = len};
+    int res = j->one(&k);
+    T_CHECK(res == 0, "%s: %s", name, k.why);
+    if (k.accepted)
+        j->accepted++;
+    else
+        j->refused++;
+    if (!k.detail[0])
+        snprintf(k.detail, sizeof k.detail, " (%ld)", k.code);
+    if (t_starts_with(name, "valid-")) {
+        T_CHECK(k.accepted, "%s refused%s", name, k.detail);
+        return;
+    }
+    for (const char *const *p = j->spec->must_refuse; p && *p; p++)
+        if (t_starts_with(name, *p)) {
+            T_CHECK(!k.accepted, "%s %s", name, j->spec->accepted);
+            return;
+        }
+}
+
+void t_corpus_replay(const t_corpus_spec *spec, t_replay_fn one)
+{
+    replay_job j = {spec, one, 0, 0};
+    int files = t_corpus_each(spec->rel, replay_file, &j);
+    if (spec->show_tally)
+        printf("# %s: %d files, %u %s, %u refused\n", spec->rel, files, j.accepted, spec->accepted, j.refused);
+    T_CHECK(files >= spec->min_files, "only %d corpus files in %s", files, spec->rel);
+    T_CHECK(j.accepted >= spec->min_accepted, "only %u corpus files %s", j.accepted, spec->accepted);
+    T_CHECK(j.refused >= spec->min_refused, "only %u corpus files refused", j.refused);
+}
+
+static const t_corpus_spec *main_spec;
+static t_replay_fn main_one;
+
+static void test_replay_corpus(void) { t_corpus_replay(main_spec, main_one); }
+
+int t_corpus_replay_main(const t_corpus_spec *spec, t_replay_fn one)
+{
+    main_spec = spec;
+    main_one = one;
+    T_RUN(test_replay_corpus);
+    return t_done();
+}
+
 int t_fork_capture(int (*child)(void *ctx, int fd), void *ctx, char *out, size_t outlen)
 {
     int fds[2];
@@ -216,6 +282,119 @@ int t_in_tmpfs(const char *dir, const char *size, int (*fn)(const char *dir, int
 {
     tmpfs_job j = {dir, size, fn};
     return t_fork_capture(tmpfs_child, &j, out, outlen);
+}
+
+/* ---- helper servers ---- */
+
+static pid_t live[32]; /* the servers running, for t_server_stop_all */
+
+static void live_add(pid_t p)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (!live[i]) {
+            live[i] = p;
+            return;
+        }
+}
+
+static void live_remove(pid_t p)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] == p)
+            live[i] = 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+pid_t t_server_start(const char *const *argv, const char *errfile, const char *port_file, double timeout_s,
+                     int *port)
+{
+    fflush(stdout);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        return T_SERVER_NO_FORK;
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive this test */
+        if (getppid() != parent)
+            _exit(1);
+        int fd = open(errfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    live_add(pid);
+    for (double t0 = mono_s(); mono_s() - t0 < timeout_s;) {
+        FILE *f = fopen(port_file, "r");
+        if (f) {
+            int ok = fscanf(f, "%d", port) == 1;
+            fclose(f);
+            if (ok)
+                return pid;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid) {
+            live_remove(pid);
+            return T_SERVER_EXITED;
+        }
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+        }
+    }
+    t_server_stop(pid);
+    return T_SERVER_SLOW;
+}
+
+void t_server_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    live_remove(pid);
+}
+
+void t_server_stop_all(void)
+{
+    for (size_t i = 0; i < sizeof live / sizeof live[0]; i++)
+        if (live[i] > 0)
+            t_server_stop(live[i]);
+}
+
+/* ---- UTF-8 ---- */
+
+int t_utf8_valid(const char *s, size_t n)
+{
+    iconv_t cd = iconv_open("UTF-32LE", "UTF-8");
+    if (cd == (iconv_t)-1)
+        return 0;
+    int ok = 1;
+    char *in = (char *)s;
+    size_t il = n;
+    while (ok && il) {
+        char buf[256], *o = buf;
+        size_t ol = sizeof buf;
+        if (iconv(cd, &in, &il, &o, &ol) == (size_t)-1 && errno != E2BIG)
+            ok = 0;
+    }
+    iconv_close(cd);
+    return ok;
+}
+
+size_t t_code_points(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
 }
 
 /* Names the program in every line it prints. */
