@@ -30,6 +30,10 @@ int vw_request_cmd(int argc, char **argv, const char *kind, const char *usage, c
 
 /* Parses a comma-separated list of exactly n finite numbers ("2700,4200"); 0 or -EINVAL. */
 int cli_parse_doubles(const char *s, double *out, int n);
+/* The configuration of -c PATH, or the embedded default when path is NULL; NULL after printing
+ * "vibewatch CMD: FILE: problem" to stderr. */
+struct vw_config;
+struct vw_config *cli_load_config(const char *cmd, const char *path);
 /* Parses one finite number; 0 or -EINVAL. */
 int cli_parse_double(const char *s, double *out);
 

@@ -1,8 +1,11 @@
-/* daemon/cli_parse.c — strict number parsing for command-line flags: the whole text must be a
- * finite number, so "12k" or "1e999" is an error, not 12 or infinity. */
+/* daemon/cli_parse.c — what the subcommands share: strict number parsing for command-line flags
+ * (the whole text must be a finite number, so "12k" or "1e999" is an error, not 12 or infinity),
+ * and loading the configuration of -c or the embedded default. */
 #include "cli.h"
+#include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,4 +68,13 @@ int cli_parse_duration_h(const char *s, double *hours)
         return -EINVAL;
     *hours = v * unit;
     return 0;
+}
+
+vw_config *cli_load_config(const char *cmd, const char *path)
+{
+    char err[768];
+    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
+    if (!cfg)
+        fprintf(stderr, "vibewatch %s: %s\n", cmd, err);
+    return cfg;
 }

@@ -42,12 +42,9 @@ int cmd_alert_test(int argc, char **argv)
         fprintf(stderr, "vibewatch alert-test: unexpected argument %s\n", argv[optind]);
         return 2;
     }
-    char err[768];
-    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
-    if (!cfg) {
-        fprintf(stderr, "vibewatch alert-test: %s\n", err);
+    vw_config *cfg = cli_load_config("alert-test", path);
+    if (!cfg)
         return 2;
-    }
     int rc = 0;
     unsigned tried = 0;
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -174,11 +171,9 @@ int cmd_alerts(int argc, char **argv)
         }
     }
     char err[768];
-    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
-    if (!cfg) {
-        fprintf(stderr, "vibewatch alerts: %s\n", err);
+    vw_config *cfg = cli_load_config("alerts", path);
+    if (!cfg)
         return 2;
-    }
     char db[VW_CFG_MAX_PATH + 64];
     snprintf(db, sizeof db, "%s/history.sqlite3", data_dir ? data_dir : cfg->data_dir);
     vw_config_free(cfg);

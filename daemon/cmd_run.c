@@ -176,12 +176,9 @@ int vw_request_cmd(int argc, char **argv, const char *kind, const char *usage, c
         return 2;
     }
     const char *asset = argv[optind];
-    char err[768];
-    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
-    if (!cfg) {
-        fprintf(stderr, "vibewatch %s: %s\n", kind, err);
+    vw_config *cfg = cli_load_config(kind, path);
+    if (!cfg)
         return 2;
-    }
     int rc = -1;
     if (!vw_config_asset(cfg, asset)) {
         fprintf(stderr, "vibewatch %s: %s has no asset \"%s\"\n", kind, path ? path : "the embedded default", asset);
@@ -243,11 +240,9 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
     char err[768];
-    vw_config *cfg = path ? vw_config_load(path, err, sizeof err) : vw_config_default(err, sizeof err);
-    if (!cfg) {
-        fprintf(stderr, "vibewatch run: %s\n", err);
+    vw_config *cfg = cli_load_config("run", path);
+    if (!cfg)
         return 2;
-    }
     sigset_t set;
     block_signals(&set);
     running r = {0};
