@@ -15,6 +15,7 @@
 #include "alerts/rules.h"
 #include "alerts/send.h"
 #include "alerts/template.h"
+#include "dsp/dsp.h"
 #include "log.h"
 #include "models/monitor.h"
 #include "queue.h"
@@ -125,6 +126,7 @@ struct vw_alerting {
     uint64_t queued, done;
     uint64_t salt;                  /* this database's, in every key: ids never repeat across a reset */
     unsigned since_prune;
+    bool held[VW_CFG_MAX_DESTINATIONS]; /* the destination holds messages for a digest (the rules thread's) */
     _Atomic long alerts_made, dropped, db_errors;
     vw_log_limiter db_rl;
 };
@@ -166,19 +168,14 @@ static void iso_time(int64_t t_ns, char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static const char *family_of(const char *diag)
+/* The defect family of a diagnosis (dsp's names: outer_race is DSP_DIAG_OUTER, whose family is
+ * DSP_BPFO, and so on), or -1 for none. */
+static int family_of(const char *diag)
 {
-    if (!diag)
-        return NULL;
-    if (!strcmp(diag, "outer_race"))
-        return "BPFO";
-    if (!strcmp(diag, "inner_race"))
-        return "BPFI";
-    if (!strcmp(diag, "ball"))
-        return "BSF";
-    if (!strcmp(diag, "cage"))
-        return "FTF";
-    return NULL;
+    for (int d = DSP_DIAG_OUTER; diag && d <= DSP_DIAG_CAGE; d++)
+        if (!strcmp(diag, dsp_diagnosis_name((enum dsp_diagnosis)d)))
+            return d - DSP_DIAG_OUTER;
+    return -1;
 }
 
 /* A channel's evidence from its latest snapshot and memory. */
@@ -215,16 +212,15 @@ static void channel_evidence(const vw_alerting *a, int asset, unsigned idx, cons
         e->hi = mo->hi;
         e->hi_limit = mo->hi_limit;
     }
-    const char *fam = family_of(s->diagnosis);
-    if (fam) {
+    int fam = family_of(s->diagnosis);
+    if (fam >= 0) {
         e->diagnosis = s->diagnosis;
-        e->defect = fam;
-        int k = !strcmp(fam, "BPFO") ? 0 : !strcmp(fam, "BPFI") ? 1 : !strcmp(fam, "BSF") ? 2 : 3;
-        e->defect_db = s->feat[F_BPFO_DB + k];
+        e->defect = dsp_family_name((enum dsp_family)fam);
+        e->defect_db = s->feat[F_BPFO_DB + fam];
         if (sc->bearing >= 0 && isfinite(s->feat[F_SHAFT_HZ])) {
             const dsp_bearing_orders *o = &as->bearings[sc->bearing].orders;
             const double ord[] = {o->bpfo, o->bpfi, o->bsf, o->ftf};
-            e->defect_hz = ord[k] * s->feat[F_SHAFT_HZ];
+            e->defect_hz = ord[fam] * s->feat[F_SHAFT_HZ];
         }
     }
     double z = s->feat[F_ISO_ZONE];
@@ -637,6 +633,8 @@ static void notify(vw_alerting *a, int asset, const alerts_decision *d, int64_t 
                         .held = dc->max_per_hour > 0 && recent >= (long)dc->max_per_hour, .payload = payload, .len = len};
         if (recent < 0 || alerts_outbox_enqueue(a->ob, &m) < 0)
             ok = false;
+        else if (m.held)
+            a->held[k] = true;
         free(payload);
     }
     char *state = ok ? asset_state_json(rt) : NULL;
@@ -699,11 +697,15 @@ static void digest_cb(void *ctx, int64_t alert_id, int64_t t_ns, const char *ass
 static void release_digests(vw_alerting *a, int64_t t_ns, bool force)
 {
     for (unsigned k = 0; k < a->ndest; k++) {
+        if (!a->held[k]) /* nothing held: no query, no allocation (this runs after every snapshot) */
+            continue;
         const vw_cfg_destination *dc = a->dest[k].d;
         digest_ctx *c = calloc(1, sizeof *c);
         if (!c)
             return;
         long held = alerts_outbox_held(a->ob, dc->name, DIGEST_MAX, digest_cb, c);
+        if (held == 0)
+            a->held[k] = false;
         long recent = held > 0 ? alerts_outbox_recent(a->ob, dc->name, t_ns - 3600000000000LL) : 0;
         /* a destination whose limit was lifted (0) releases what it still holds at once */
         if (held > 0 && recent >= 0 && (force || dc->max_per_hour <= 0 || recent < (long)dc->max_per_hour)) {
@@ -751,6 +753,7 @@ static void release_digests(vw_alerting *a, int64_t t_ns, bool force)
                 } else {
                     vw_log(VW_LOG_NOTICE, "alerts", "%s: %zu alerts over the rate limit folded into one digest", dc->name,
                            c->n);
+                    a->held[k] = held >= DIGEST_MAX; /* a full digest: there may be more */
                     pthread_mutex_lock(&a->dest[k].lock);
                     a->dest[k].poke = true;
                     pthread_cond_signal(&a->dest[k].wake);
@@ -1207,6 +1210,10 @@ vw_alerting *vw_alerting_start(const vw_config *cfg, bool replay, char *err, siz
     for (unsigned k = 0; k < cfg->alerts.ndest; k++)
         names[k] = cfg->alerts.dest[k].name;
     long orphans = alerts_outbox_orphans(a->ob, names, cfg->alerts.ndest, wall_ns());
+    for (unsigned k = 0; k < cfg->alerts.ndest; k++) { /* held before a restart: a digest is due */
+        alerts_counts cn;
+        a->held[k] = alerts_outbox_counts(a->ob, cfg->alerts.dest[k].name, &cn) != 0 || cn.held > 0;
+    }
     if (orphans > 0)
         vw_log(VW_LOG_WARNING, "alerts", "%ld waiting message%s of destinations no longer configured given up", orphans,
                orphans == 1 ? "" : "s");

@@ -94,7 +94,8 @@ int cmd_ack(int argc, char **argv)
             fprintf(stderr, "vibewatch ack: %s\n", text ? err : "out of memory");
             rc = 1;
         } else {
-            printf("acknowledgement of %s by %s sent to the box\n", asset, user);
+            printf("acknowledgement of %s by %s queued in %s/ack/: the running box takes it within a second (a "
+                   "stopped one when it starts)\n", asset, user, dir);
         }
         free(text);
     }
