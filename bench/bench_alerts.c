@@ -13,6 +13,8 @@
 #include "alerts/outbox.h"
 #include "alerts/rules.h"
 
+#include "bench/bench_fs.h"
+
 #include <cJSON.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -22,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -387,22 +388,6 @@ static off_t file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-static const char *fs_name(const char *dir)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "?";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794C7630: return "overlayfs";
-    case 0xF2F52010: return "f2fs";
-    default: return "other";
-    }
-}
-
 static void bench_outbox(const char *dir, const rendered *rd, const char *state)
 {
     char path[1200], err[512];
@@ -415,7 +400,7 @@ static void bench_outbox(const char *dir, const rendered *rd, const char *state)
     printf("\n3. outbox (alerts/outbox.h) on %s (%s), WAL, synchronous=NORMAL; %d repetitions of %d alerts, one\n"
            "   destination; the payload is the mail above (%zu bytes), the evidence its JSON, the state %zu bytes.\n"
            "   us: per alert or message, median of the repetitions' means (min–max); p50/p99: of the single calls\n",
-           path, fs_name(dir), OUTBOX_REPS, OUTBOX_ALERTS, rd->mail_len, strlen(state));
+           path, bench_fs_name(dir), OUTBOX_REPS, OUTBOX_ALERTS, rd->mail_len, strlen(state));
     printf("%-24s %9s %9s %9s %9s %9s %7s\n", "operation", "us", "min", "max", "p50", "p99", "n");
     static double one_q[OUTBOX_REPS * OUTBOX_ALERTS], one_d[OUTBOX_REPS * OUTBOX_ALERTS];
     double per_q[OUTBOX_REPS], per_d[OUTBOX_REPS];

@@ -19,6 +19,8 @@
 #include "store/influx.h"
 #include "store/lineproto.h"
 
+#include "bench/bench_fs.h"
+
 #include <cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
@@ -31,7 +33,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -671,22 +672,6 @@ static void run_fleet(const bench *b, int nbox, int minutes)
 
 /* ---- main --------------------------------------------------------------------------------------- */
 
-static const char *fs_name(const char *dir)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) != 0)
-        return "?";
-    switch ((unsigned long)sf.f_type) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794C7630: return "overlayfs";
-    case 0xF2F52010: return "f2fs";
-    default: return "other";
-    }
-}
-
 static double env_num(const char *name, double def, double lo, double hi)
 {
     const char *v = getenv(name);
@@ -735,7 +720,7 @@ int main(int argc, char **argv)
     store_influx_cfg_default(&def);
     const char *vmdata = getenv("VW_BENCH_STREAM_VMDATA");
     printf("streaming: store/influx.c → VictoriaMetrics %s at %s (-dedup.minScrapeInterval=1ms, data on %s);\n"
-           "  spools on %s (%s)\n", ver, b.url, vmdata ? fs_name(vmdata) : "?", fs_name(b.dir), b.dir);
+           "  spools on %s (%s)\n", ver, b.url, vmdata ? bench_fs_name(vmdata) : "?", bench_fs_name(b.dir), b.dir);
     printf("lines: daemon/stream.c's vw_features (19 fields) + vw_health (14) per snapshot-channel = %d points, "
            "%zu bytes, 1 put;\n  4 sensors × 3 axes, a snapshot per 10 s of data time; writer defaults: batch %zu KiB "
            "or %.0f s, gzip, api 1, spool %llu MiB\n",
