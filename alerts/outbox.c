@@ -14,13 +14,16 @@
 struct alerts_outbox {
     sqlite3 *db;
     char path[1024];
+    bool has_label_cols;    /* alert has label_by, label_note, label_wall_ns (a file of an older
+                               version opened read-only may not) */
 };
 
 static const char *const schema =
     "CREATE TABLE IF NOT EXISTS alert("
     " id INTEGER PRIMARY KEY AUTOINCREMENT, t_ns INTEGER NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL,"
     " level TEXT NOT NULL, previous TEXT NOT NULL, summary TEXT NOT NULL, evidence TEXT NOT NULL,"
-    " acked_by TEXT, ack_note TEXT, acked_wall_ns INTEGER, label TEXT);"
+    " acked_by TEXT, ack_note TEXT, acked_wall_ns INTEGER, label TEXT,"
+    " label_by TEXT, label_note TEXT, label_wall_ns INTEGER);"
     "CREATE INDEX IF NOT EXISTS alert_asset ON alert(asset, t_ns);"
     "CREATE TABLE IF NOT EXISTS outbox("
     " id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, dest TEXT NOT NULL, key TEXT NOT NULL UNIQUE,"
@@ -30,6 +33,57 @@ static const char *const schema =
     "CREATE INDEX IF NOT EXISTS outbox_due ON outbox(dest, state, next_wall_ns);"
     "CREATE INDEX IF NOT EXISTS outbox_alert ON outbox(alert_id);"
     "CREATE TABLE IF NOT EXISTS alert_state(asset TEXT PRIMARY KEY, state TEXT NOT NULL);";
+
+/* Columns added to alert after its first version: added by a read-write open when missing. */
+static const char *const added_cols[][2] = {
+    {"label_by", "TEXT"}, {"label_note", "TEXT"}, {"label_wall_ns", "INTEGER"},
+};
+#define NADDED (sizeof added_cols / sizeof added_cols[0])
+
+/* Which of added_cols alert has (bit k for added_cols[k]); -1 on an error. */
+static int alert_cols(alerts_outbox *o)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(o->db, "SELECT name FROM pragma_table_info('alert')", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int have = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        for (size_t k = 0; name && k < NADDED; k++)
+            if (!strcmp(name, added_cols[k][0]))
+                have |= 1 << k;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? have : -1;
+}
+
+/* Adds the missing columns in one transaction (two handles opening at once: the second finds
+ * them there). 0 or -1. */
+static int migrate(alerts_outbox *o)
+{
+    int have = alert_cols(o);
+    if (have == (1 << NADDED) - 1) { /* up to date: no write lock taken */
+        o->has_label_cols = true;
+        return 0;
+    }
+    if (have < 0 || sqlite3_exec(o->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    have = alert_cols(o); /* again under the lock: another handle may have added them meanwhile */
+    for (size_t k = 0; have >= 0 && k < NADDED; k++) {
+        if (have & 1 << k)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof sql, "ALTER TABLE alert ADD COLUMN %s %s", added_cols[k][0], added_cols[k][1]);
+        if (sqlite3_exec(o->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            have = -1;
+    }
+    if (have < 0 || sqlite3_exec(o->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_exec(o->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    o->has_label_cols = true;
+    return 0;
+}
 
 /* Opens without creating anything: for readers (the commands, the status). */
 static alerts_outbox *open_existing(const char *db_path, char *err, size_t errlen)
@@ -71,6 +125,13 @@ alerts_outbox *alerts_outbox_open_readonly(const char *db_path, bool *no_alerts,
         alerts_outbox_close(o);
         return NULL;
     }
+    int cols = alert_cols(o);
+    if (cols < 0) {
+        snprintf(err, errlen, "%s: %s", db_path, sqlite3_errmsg(o->db));
+        alerts_outbox_close(o);
+        return NULL;
+    }
+    o->has_label_cols = cols == (1 << NADDED) - 1;
     return o;
 }
 
@@ -89,7 +150,7 @@ alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen)
         goto fail;
     sqlite3_busy_timeout(o->db, 10000);
     if (sqlite3_exec(o->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_exec(o->db, schema, NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(o->db, schema, NULL, NULL, NULL) != SQLITE_OK || migrate(o) < 0)
         goto fail;
     return o;
 fail:
@@ -417,34 +478,158 @@ long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, co
                        "ssis", user, note, wall_ns, asset));
 }
 
-long alerts_outbox_list(alerts_outbox *o, long max, void (*cb)(void *ctx, const alerts_listed *a), void *ctx)
+int alerts_outbox_ack_alert(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len)
 {
-    sqlite3_stmt *st = prep(
-        o, "SELECT a.id, a.t_ns, a.asset, a.kind, a.level, a.previous, a.summary, a.evidence, a.acked_by, a.ack_note, "
-           "(SELECT group_concat(m.dest || ': ' || m.state || "
-           " CASE WHEN m.state IN ('pending','failed') AND m.attempts > 0 THEN ', attempt ' || m.attempts ELSE '' END || "
-           " CASE WHEN m.state IN ('pending','failed') AND m.last_error IS NOT NULL THEN ': ' || m.last_error ELSE '' END, "
-           " '; ') FROM outbox m WHERE m.alert_id=a.id) "
-           "FROM alert a ORDER BY a.t_ns DESC, a.id DESC LIMIT ?", "i", (int64_t)max);
+    if (!o || !asset_out || !asset_len)
+        return -EINVAL;
+    sqlite3_stmt *st = prep(o, "SELECT asset FROM alert WHERE id=?", "i", alert_id);
     if (!st)
         return -EIO;
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0);
+        ret = a && (size_t)snprintf(asset_out, asset_len, "%s", a) < asset_len ? 0 : -ENOSPC;
+    } else {
+        ret = rc == SQLITE_DONE ? -ENOENT : -EIO;
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int alerts_outbox_label(alerts_outbox *o, int64_t alert_id, const char *label, const char *user, const char *note,
+                        int64_t wall_ns)
+{
+    if (!o || (label && strcmp(label, "true_alarm") != 0 && strcmp(label, "false_alarm") != 0))
+        return -EINVAL;
+    if (!o->has_label_cols)
+        return -EIO; /* an old file opened read-only */
+    long n = label ? run(o, prep(o, "UPDATE alert SET label=?, label_by=?, label_note=?, label_wall_ns=? WHERE id=?",
+                                 "sssii", label, user, note, wall_ns, alert_id))
+                   : run(o, prep(o, "UPDATE alert SET label=NULL, label_by=NULL, label_note=NULL, label_wall_ns=NULL "
+                                    "WHERE id=?", "i", alert_id));
+    return n < 0 ? (n == -EEXIST ? -EIO : (int)n) : n == 0 ? -ENOENT : 0;
+}
+
+/* The deliveries of one alert, copied (the list's statement is stepping meanwhile). */
+typedef struct dl_list {
+    alerts_delivery *d;
+    size_t n, cap;
+} dl_list;
+
+static void dl_clear(dl_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)l->d[i].dest);
+        free((char *)l->d[i].state);
+        free((char *)l->d[i].last_error);
+    }
+    l->n = 0;
+}
+
+static char *dup_col(sqlite3_stmt *st, int i, bool *oom)
+{
+    const char *s = (const char *)sqlite3_column_text(st, i);
+    if (!s)
+        return NULL;
+    char *c = strdup(s);
+    if (!c)
+        *oom = true;
+    return c;
+}
+
+static int dl_read(sqlite3_stmt *st, int64_t alert_id, dl_list *l)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, alert_id);
+    int rc;
+    bool oom = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 8;
+            alerts_delivery *d = realloc(l->d, cap * sizeof *d);
+            if (!d)
+                return -ENOMEM;
+            l->d = d;
+            l->cap = cap;
+        }
+        alerts_delivery *d = &l->d[l->n++];
+        d->dest = dup_col(st, 0, &oom);
+        d->state = dup_col(st, 1, &oom);
+        d->last_error = dup_col(st, 2, &oom);
+        d->attempts = (long)sqlite3_column_int64(st, 3);
+        d->done_wall_ns = sqlite3_column_int64(st, 4);
+        if (oom || !d->dest || !d->state)
+            return -ENOMEM;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+long alerts_outbox_list_where(alerts_outbox *o, const char *asset, int64_t before_id, long max,
+                              void (*cb)(void *ctx, const alerts_listed *a), void *ctx)
+{
+    /* a file of an older version (read-only) lacks the label's who, note and time */
+    const char *label_cols = o->has_label_cols ? "a.label_by, a.label_note, a.label_wall_ns"
+                                               : "NULL, NULL, NULL";
+    char sql[1600];
+    snprintf(sql, sizeof sql,
+             "SELECT a.id, a.t_ns, a.asset, a.kind, a.level, a.previous, a.summary, a.evidence, a.acked_by, a.ack_note, "
+             "(SELECT group_concat(m.dest || ': ' || m.state || "
+             " CASE WHEN m.state IN ('pending','failed') AND m.attempts > 0 THEN ', attempt ' || m.attempts ELSE '' END || "
+             " CASE WHEN m.state IN ('pending','failed') AND m.last_error IS NOT NULL THEN ': ' || m.last_error ELSE '' END, "
+             " '; ') FROM outbox m WHERE m.alert_id=a.id), "
+             "a.label, %s, a.acked_wall_ns "
+             "FROM alert a WHERE (?1 IS NULL OR a.asset=?1) AND (?2=0 OR "
+             " (EXISTS(SELECT 1 FROM alert b WHERE b.id=?2) AND (a.t_ns, a.id) < (SELECT b.t_ns, b.id FROM alert b WHERE b.id=?2)) OR "
+             " (NOT EXISTS(SELECT 1 FROM alert b WHERE b.id=?2) AND a.id < ?2)) "
+             "ORDER BY a.t_ns DESC, a.id DESC LIMIT ?3",
+             label_cols);
+    sqlite3_stmt *st = prep(o, sql, "sii", asset, before_id, (int64_t)max);
+    sqlite3_stmt *dst = NULL;
+    if (!st || sqlite3_prepare_v2(o->db, "SELECT dest, state, last_error, attempts, coalesce(done_wall_ns, 0) "
+                                         "FROM outbox WHERE alert_id=? ORDER BY id", -1, &dst, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        sqlite3_finalize(dst);
+        return -EIO;
+    }
+    dl_list dl = {0};
     long n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (dl_read(dst, id, &dl) < 0) {
+            rc = SQLITE_ERROR;
+            break;
+        }
         const char *d = (const char *)sqlite3_column_text(st, 10);
-        alerts_listed a = {.id = sqlite3_column_int64(st, 0), .t_ns = sqlite3_column_int64(st, 1),
+        alerts_listed a = {.id = id, .t_ns = sqlite3_column_int64(st, 1),
                            .asset = (const char *)sqlite3_column_text(st, 2), .kind = (const char *)sqlite3_column_text(st, 3),
                            .level = (const char *)sqlite3_column_text(st, 4),
                            .previous = (const char *)sqlite3_column_text(st, 5),
                            .summary = (const char *)sqlite3_column_text(st, 6),
                            .evidence = (const char *)sqlite3_column_text(st, 7),
                            .acked_by = (const char *)sqlite3_column_text(st, 8),
-                           .ack_note = (const char *)sqlite3_column_text(st, 9), .deliveries = d ? d : ""};
+                           .ack_note = (const char *)sqlite3_column_text(st, 9), .deliveries = d ? d : "",
+                           .label = (const char *)sqlite3_column_text(st, 11),
+                           .label_by = (const char *)sqlite3_column_text(st, 12),
+                           .label_note = (const char *)sqlite3_column_text(st, 13),
+                           .label_wall_ns = sqlite3_column_int64(st, 14),
+                           .acked_wall_ns = sqlite3_column_int64(st, 15),
+                           .dl = dl.n ? dl.d : NULL, .ndl = dl.n};
         n++;
         cb(ctx, &a);
+        dl_clear(&dl);
     }
+    dl_clear(&dl);
+    free(dl.d);
+    sqlite3_finalize(dst);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? n : -EIO;
+}
+
+long alerts_outbox_list(alerts_outbox *o, long max, void (*cb)(void *ctx, const alerts_listed *a), void *ctx)
+{
+    return alerts_outbox_list_where(o, NULL, 0, max, cb, ctx);
 }
 
 long alerts_outbox_prune(alerts_outbox *o, int64_t now_t_ns, int64_t keep_ns, long max_rows)

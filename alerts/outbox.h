@@ -3,7 +3,8 @@
  *
  *   alert        one row per notification decided (raised, lowered, recovered, repeat, digest, test):
  *                data time, asset, levels, a one-line summary, the evidence (JSON), and who
- *                acknowledged it with what note, and a true/false-alarm label.
+ *                acknowledged it with what note, and a true/false-alarm label (who set it, with a
+ *                note, when).
  *   outbox       one row per alert and destination, with a stable key ("BOX.ALERT.DEST") that is
  *                also the e-mail's Message-ID and the webhook's Idempotency-Key, and the payload
  *                rendered once (the same bytes on every attempt). States: pending → sent, or → failed
@@ -29,12 +30,13 @@
 
 typedef struct alerts_outbox alerts_outbox;
 
-/* Opens the database file (creating the tables; alert ids never repeat, even after a prune). NULL
- * with a message naming the file. */
+/* Opens the database file (creating the tables, adding the columns a file of an older version
+ * lacks; alert ids never repeat, even after a prune). NULL with a message naming the file. */
 alerts_outbox *alerts_outbox_open(const char *db_path, char *err, size_t errlen);
 void alerts_outbox_close(alerts_outbox *o); /* accepts NULL */
 /* For readers (`vibewatch alerts`, the status): opens an existing database read-only and creates
- * nothing (a box's data folder is left as it was). NULL with *no_alerts true when there is no
+ * nothing (a box's data folder is left as it was; a file of an older version is read as it is, the
+ * missing columns as NULL). NULL with *no_alerts true when there is no
  * database or no alert table yet, or with a message on an error. */
 alerts_outbox *alerts_outbox_open_readonly(const char *db_path, bool *no_alerts, char *err, size_t errlen);
 /* SQLite's message for the handle's last failure (for logs). */
@@ -131,16 +133,46 @@ int alerts_outbox_counts(alerts_outbox *o, const char *dest, alerts_counts *c);
 
 /* Acknowledges the asset's unacknowledged alerts (by user, with a note). Returns how many. */
 long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, const char *note, int64_t wall_ns);
+/* The asset of alert alert_id into asset_out (for POST /alerts/{id}/ack, which acknowledges the
+ * alert's asset): it only looks the alert up; the caller acknowledges the asset through the rules
+ * (alerts_outbox_ack and the rules' state). 0, -ENOENT (no such alert), -ENOSPC (asset_len too
+ * short), -EINVAL, -EIO. */
+int alerts_outbox_ack_alert(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len);
 
-/* The newest alerts first, at most max, each with its deliveries as one text ("mail: sent; sms:
- * pending, attempt 3: LAST ERROR"). Returns how many, or -EIO. */
+/* Labels an alert a true or a false alarm (label "true_alarm" or "false_alarm"), by user with a note
+ * at wall_ns, replacing an earlier label; label NULL clears it (and its user, note and time). 0,
+ * -ENOENT (no such alert), -EINVAL (another label), -EIO (a read-only handle, a database error). */
+int alerts_outbox_label(alerts_outbox *o, int64_t alert_id, const char *label, const char *user, const char *note,
+                        int64_t wall_ns);
+
+/* One destination's message of an alert. */
+typedef struct alerts_delivery {
+    const char *dest, *state;          /* state: pending, held, sent, failed, folded */
+    const char *last_error;            /* NULL when none */
+    long attempts;
+    int64_t done_wall_ns;              /* when sent or given up; 0 while not finished */
+} alerts_delivery;
+
+/* The newest alerts first (by data time, then id), at most max, each with its deliveries as one
+ * text ("mail: sent; sms: pending, attempt 3: LAST ERROR") and as a list (in the order queued).
+ * Every pointer is valid during the callback only. Returns how many, or -EIO. */
 typedef struct alerts_listed {
     int64_t id, t_ns;
     const char *asset, *kind, *level, *previous, *summary, *evidence;
     const char *acked_by, *ack_note;   /* NULL when not acknowledged */
     const char *deliveries;            /* "" without destinations */
+    const char *label;                 /* "true_alarm", "false_alarm", NULL when not labelled */
+    const char *label_by, *label_note; /* NULL when not labelled (or labelled before these were kept) */
+    int64_t label_wall_ns, acked_wall_ns; /* 0 when not labelled / not acknowledged */
+    const alerts_delivery *dl;         /* ndl deliveries (NULL when none) */
+    size_t ndl;
 } alerts_listed;
 long alerts_outbox_list(alerts_outbox *o, long max, void (*cb)(void *ctx, const alerts_listed *a), void *ctx);
+/* The same for one asset (NULL: all), continuing after alert before_id (the last one of the
+ * previous page: the alerts that come after it in this order; 0: from the newest; an id no longer
+ * there: the alerts with smaller ids). */
+long alerts_outbox_list_where(alerts_outbox *o, const char *asset, int64_t before_id, long max,
+                              void (*cb)(void *ctx, const alerts_listed *a), void *ctx);
 
 /* Deletes finished alerts (every message sent, failed or folded) acknowledged or not, older than
  * keep_ns of data time before now_t_ns, and the oldest beyond max_rows alerts; their messages go

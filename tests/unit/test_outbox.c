@@ -129,6 +129,16 @@ typedef struct listed {
     char asset[64], kind[16], level[16], previous[16], summary[128], evidence[128];
     bool acked;
     char acked_by[64], ack_note[128], deliveries[512];
+    bool labelled, label_by_null;
+    char label[16], label_by[64], label_note[128];
+    int64_t label_wall_ns, acked_wall_ns;
+    size_t ndl;
+    struct {
+        char dest[32], state[16], last_error[64];
+        bool no_error;
+        long attempts;
+        int64_t done_wall_ns;
+    } dl[4];
 } listed;
 typedef struct listing {
     int n;
@@ -156,6 +166,24 @@ static void list_cb(void *ctx, const alerts_listed *a)
     copy(x->ack_note, sizeof x->ack_note, a->ack_note);
     T_CHECK(a->deliveries != NULL, "alert %lld: deliveries NULL (want \"\" without destinations)", (long long)a->id);
     copy(x->deliveries, sizeof x->deliveries, a->deliveries);
+    x->labelled = a->label != NULL;
+    x->label_by_null = a->label_by == NULL;
+    copy(x->label, sizeof x->label, a->label);
+    copy(x->label_by, sizeof x->label_by, a->label_by);
+    copy(x->label_note, sizeof x->label_note, a->label_note);
+    x->label_wall_ns = a->label_wall_ns;
+    x->acked_wall_ns = a->acked_wall_ns;
+    x->ndl = a->ndl;
+    T_CHECK((a->ndl == 0) == (a->dl == NULL), "alert %lld: %zu deliveries at %p", (long long)a->id, a->ndl,
+            (const void *)a->dl);
+    for (size_t i = 0; i < a->ndl && i < 4; i++) {
+        copy(x->dl[i].dest, sizeof x->dl[i].dest, a->dl[i].dest);
+        copy(x->dl[i].state, sizeof x->dl[i].state, a->dl[i].state);
+        copy(x->dl[i].last_error, sizeof x->dl[i].last_error, a->dl[i].last_error);
+        x->dl[i].no_error = a->dl[i].last_error == NULL;
+        x->dl[i].attempts = a->dl[i].attempts;
+        x->dl[i].done_wall_ns = a->dl[i].done_wall_ns;
+    }
 }
 
 static listing *list_all(alerts_outbox *o)
@@ -1318,6 +1346,250 @@ static void test_crash(void)
     }
 }
 
+/* ---- labels, ack by alert, filtered lists, old files ------------------------------------------- */
+
+static void test_label(void)
+{
+    alerts_outbox *o = open_or_fail(db_path("label"));
+    if (!o)
+        return;
+    int64_t a1 = add_alert(o, T0 + MIN, "pump-1", "raised", "alarm", "a1");
+    int64_t a2 = add_alert(o, T0 + 2 * MIN, "pump-1", "raised", "alarm", "a2");
+    listing *l = list_all(o);
+    const listed *x = find_listed(l, a1);
+    T_CHECK(x && !x->labelled && x->label_by_null && x->label_wall_ns == 0, "a new alert is not labelled");
+    T_CHECK(alerts_outbox_label(o, a1, "true_alarm", "ana", "bearing was pitted", W0) == 0, "label true_alarm");
+    l = list_all(o);
+    x = find_listed(l, a1);
+    T_CHECK(x && !strcmp(x->label, "true_alarm") && !strcmp(x->label_by, "ana") &&
+                !strcmp(x->label_note, "bearing was pitted") && x->label_wall_ns == W0,
+            "label: \"%s\" by \"%s\" (\"%s\") at %lld", x ? x->label : "-", x ? x->label_by : "-",
+            x ? x->label_note : "-", x ? (long long)x->label_wall_ns : 0LL);
+    x = find_listed(l, a2);
+    T_CHECK(x && !x->labelled, "labelling a1 labelled a2");
+    /* a new label replaces the old one, who, note and time with it */
+    T_CHECK(alerts_outbox_label(o, a1, "false_alarm", "bo", NULL, W0 + MIN) == 0, "relabel");
+    l = list_all(o);
+    x = find_listed(l, a1);
+    T_CHECK(x && !strcmp(x->label, "false_alarm") && !strcmp(x->label_by, "bo") && !strcmp(x->label_note, "") &&
+                x->label_wall_ns == W0 + MIN,
+            "relabelled: \"%s\" by \"%s\"", x ? x->label : "-", x ? x->label_by : "-");
+    /* bad labels change nothing */
+    T_CHECK(alerts_outbox_label(o, a1, "maybe", "cy", "?", W0 + 2 * MIN) == -EINVAL, "label \"maybe\"");
+    T_CHECK(alerts_outbox_label(o, a1, "", "cy", "?", W0 + 2 * MIN) == -EINVAL, "label \"\"");
+    T_CHECK(alerts_outbox_label(o, a1, "TRUE_ALARM", "cy", "?", W0 + 2 * MIN) == -EINVAL, "label in capitals");
+    l = list_all(o);
+    x = find_listed(l, a1);
+    T_CHECK(x && !strcmp(x->label, "false_alarm") && !strcmp(x->label_by, "bo"), "a refused label changed it");
+    T_CHECK(alerts_outbox_label(o, a2 + 100, "true_alarm", "ana", "", W0) == -ENOENT, "an unknown alert");
+    T_CHECK(alerts_outbox_label(o, a2 + 100, NULL, "ana", "", W0) == -ENOENT, "clearing an unknown alert");
+    /* NULL clears */
+    T_CHECK(alerts_outbox_label(o, a1, NULL, "cy", "oops", W0 + 3 * MIN) == 0, "clear");
+    l = list_all(o);
+    x = find_listed(l, a1);
+    T_CHECK(x && !x->labelled && x->label_by_null && x->label_wall_ns == 0, "cleared: \"%s\" by \"%s\"",
+            x ? x->label : "-", x ? x->label_by : "-");
+    T_CHECK(alerts_outbox_label(o, a1, NULL, "cy", NULL, W0) == 0, "clearing twice");
+    T_CHECK(sql_int(db_path("label"), "SELECT count(*) FROM alert WHERE label IS NOT NULL OR label_by IS NOT NULL") == 0,
+            "a label left in the table");
+    alerts_outbox_close(o);
+}
+
+static void test_ack_alert(void)
+{
+    alerts_outbox *o = open_or_fail(db_path("ack_alert"));
+    if (!o)
+        return;
+    int64_t a1 = add_alert(o, T0 + MIN, "pump-1", "raised", "alarm", "a1");
+    int64_t a2 = add_alert(o, T0 + 2 * MIN, "fan-22", "raised", "warning", "a2");
+    char asset[64] = "";
+    T_CHECK(alerts_outbox_ack_alert(o, a2, asset, sizeof asset) == 0 && !strcmp(asset, "fan-22"), "a2: \"%s\"", asset);
+    T_CHECK(alerts_outbox_ack_alert(o, a1, asset, sizeof asset) == 0 && !strcmp(asset, "pump-1"), "a1: \"%s\"", asset);
+    T_CHECK(alerts_outbox_ack_alert(o, a2 + 1, asset, sizeof asset) == -ENOENT, "an unknown id");
+    T_CHECK(alerts_outbox_ack_alert(o, 0, asset, sizeof asset) == -ENOENT, "id 0");
+    char small[6];
+    T_CHECK(alerts_outbox_ack_alert(o, a2, small, sizeof small) == -ENOSPC, "\"fan-22\" in 6 bytes");
+    char exact[7];
+    T_CHECK(alerts_outbox_ack_alert(o, a2, exact, sizeof exact) == 0 && !strcmp(exact, "fan-22"), "\"fan-22\" in 7 bytes");
+    T_CHECK(alerts_outbox_ack_alert(o, a2, NULL, 10) == -EINVAL, "no buffer");
+    /* looking up acknowledges nothing; acknowledging the asset then keeps the time */
+    listing *l = list_all(o);
+    const listed *x = find_listed(l, a2);
+    T_CHECK(x && !x->acked && x->acked_wall_ns == 0, "the lookup acknowledged the alert");
+    T_CHECK(alerts_outbox_ack(o, asset, "ana", "seen", W0 + 5 * MIN) == 1, "ack of the asset looked up");
+    l = list_all(o);
+    x = find_listed(l, a1);
+    T_CHECK(x && x->acked && x->acked_wall_ns == W0 + 5 * MIN, "acked_wall_ns %lld", x ? (long long)x->acked_wall_ns : 0LL);
+    x = find_listed(l, a2);
+    T_CHECK(x && !x->acked && x->acked_wall_ns == 0, "a2 acknowledged with pump-1");
+    alerts_outbox_close(o);
+}
+
+static void test_list_where(void)
+{
+    alerts_outbox *o = open_or_fail(db_path("list_where"));
+    if (!o)
+        return;
+    /* 12 alerts, data times not in id order (a replayed recording), 3 assets */
+    static const char *const assets[] = {"pump-1", "pump-10", "fan-2"};
+    int64_t id[12];
+    for (int i = 0; i < 12; i++)
+        id[i] = add_alert(o, T0 + ((i * 7) % 12) * MIN, assets[i % 3], "raised", "alarm", "x");
+    listing all;
+    memset(&all, 0, sizeof all);
+    T_CHECK(alerts_outbox_list_where(o, NULL, 0, 100, list_cb, &all) == 12, "all");
+    for (int i = 1; i < all.n; i++)
+        T_CHECK(all.a[i - 1].t_ns > all.a[i].t_ns ||
+                    (all.a[i - 1].t_ns == all.a[i].t_ns && all.a[i - 1].id > all.a[i].id),
+                "not newest first at %d", i);
+    /* the same as alerts_outbox_list */
+    listing *l = list_all(o);
+    bool same = l->n == all.n;
+    for (int i = 0; same && i < l->n; i++)
+        same = l->a[i].id == all.a[i].id;
+    T_CHECK(same, "list and list_where(NULL, 0) differ");
+    /* one asset: pump-1 only (not pump-10), in the same order */
+    listing one;
+    memset(&one, 0, sizeof one);
+    long n = alerts_outbox_list_where(o, "pump-1", 0, 100, list_cb, &one);
+    T_CHECK(n == 4 && one.n == 4, "pump-1: %ld", n);
+    for (int i = 0, j = 0; i < all.n; i++)
+        if (!strcmp(all.a[i].asset, "pump-1")) {
+            T_CHECK(j < one.n && one.a[j].id == all.a[i].id, "pump-1, alert %d", j);
+            j++;
+        }
+    T_CHECK(alerts_outbox_list_where(o, "pump", 0, 100, list_cb, &(listing){0}) == 0, "a prefix is not an asset");
+    /* pages of 5: together the whole list, in order, each alert once */
+    listing page, joined;
+    memset(&joined, 0, sizeof joined);
+    int64_t before = 0;
+    for (int p = 0; p < 5; p++) {
+        memset(&page, 0, sizeof page);
+        n = alerts_outbox_list_where(o, NULL, before, 5, list_cb, &page);
+        T_CHECK(n == page.n && n == (p < 2 ? 5 : p == 2 ? 2 : 0), "page %d: %ld", p, n);
+        for (int i = 0; i < page.n; i++)
+            joined.a[joined.n++] = page.a[i];
+        if (page.n == 0)
+            break;
+        before = page.a[page.n - 1].id;
+    }
+    same = joined.n == all.n;
+    for (int i = 0; same && i < all.n; i++)
+        same = joined.a[i].id == all.a[i].id;
+    T_CHECK(same, "the pages (%d alerts) are not the list", joined.n);
+    /* pages of one asset */
+    memset(&page, 0, sizeof page);
+    n = alerts_outbox_list_where(o, "pump-1", one.a[1].id, 100, list_cb, &page);
+    T_CHECK(n == 2 && page.a[0].id == one.a[2].id && page.a[1].id == one.a[3].id, "pump-1 after its second: %ld", n);
+    /* an id no longer there: the smaller ids */
+    memset(&page, 0, sizeof page);
+    n = alerts_outbox_list_where(o, NULL, id[11] + 5, 100, list_cb, &page);
+    T_CHECK(n == 12, "before a future id: %ld", n);
+    T_CHECK(alerts_outbox_prune(o, T0 + DAY, 0, 100) == 12, "prune all");
+    memset(&page, 0, sizeof page);
+    T_CHECK(alerts_outbox_list_where(o, NULL, id[5], 100, list_cb, &page) == 0, "after a prune: nothing older");
+
+    /* deliveries as a list: queued order, state, attempts, last error, when done */
+    int64_t a = add_alert(o, T0 + HOUR, "pump-1", "raised", "alarm", "d");
+    enqueue_ok(o, a, "mail", "d.mail", T0 + HOUR, W0, false);
+    enqueue_ok(o, a, "sms", "d.sms", T0 + HOUR, W0, false);
+    enqueue_ok(o, a, "hook", "d.hook", T0 + HOUR, W0, true);
+    alerts_item it;
+    T_CHECK(!strcmp(next_key(o, "mail", W0, &it), "d.mail"), "-");
+    alerts_outbox_sent(o, it.id, W0 + SEC, "250");
+    alerts_item_clear(&it);
+    for (int k = 0; k < 2; k++) {
+        T_CHECK(!strcmp(next_key(o, "sms", W0 + k * MIN, &it), "d.sms"), "-");
+        alerts_outbox_retry(o, it.id, W0 + (k + 1) * MIN, k ? "timeout" : "refused", NULL);
+        alerts_item_clear(&it);
+    }
+    memset(&page, 0, sizeof page);
+    T_CHECK(alerts_outbox_list_where(o, NULL, 0, 1, list_cb, &page) == 1, "the alert with deliveries");
+    const listed *x = &page.a[0];
+    T_CHECK(x->ndl == 3, "%zu deliveries", x->ndl);
+    if (x->ndl == 3) {
+        T_CHECK(!strcmp(x->dl[0].dest, "mail") && !strcmp(x->dl[0].state, "sent") && x->dl[0].attempts == 1 &&
+                    x->dl[0].no_error && x->dl[0].done_wall_ns == W0 + SEC,
+                "mail: %s %s %ld \"%s\" %lld", x->dl[0].dest, x->dl[0].state, x->dl[0].attempts, x->dl[0].last_error,
+                (long long)x->dl[0].done_wall_ns);
+        T_CHECK(!strcmp(x->dl[1].dest, "sms") && !strcmp(x->dl[1].state, "pending") && x->dl[1].attempts == 2 &&
+                    !strcmp(x->dl[1].last_error, "timeout") && x->dl[1].done_wall_ns == 0,
+                "sms: %s %s %ld \"%s\"", x->dl[1].dest, x->dl[1].state, x->dl[1].attempts, x->dl[1].last_error);
+        T_CHECK(!strcmp(x->dl[2].dest, "hook") && !strcmp(x->dl[2].state, "held") && x->dl[2].attempts == 0 &&
+                    x->dl[2].no_error,
+                "hook: %s %s", x->dl[2].dest, x->dl[2].state);
+    }
+    T_CHECK(!strcmp(x->deliveries, "mail: sent; sms: pending, attempt 2: timeout; hook: held"), "deliveries \"%s\"",
+            x->deliveries);
+    alerts_outbox_close(o);
+}
+
+/* The tables as the first version made them: alert without label_by, label_note, label_wall_ns. */
+static const char *const old_schema =
+    "CREATE TABLE alert("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT, t_ns INTEGER NOT NULL, asset TEXT NOT NULL, kind TEXT NOT NULL,"
+    " level TEXT NOT NULL, previous TEXT NOT NULL, summary TEXT NOT NULL, evidence TEXT NOT NULL,"
+    " acked_by TEXT, ack_note TEXT, acked_wall_ns INTEGER, label TEXT);"
+    "CREATE INDEX alert_asset ON alert(asset, t_ns);"
+    "CREATE TABLE outbox("
+    " id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, dest TEXT NOT NULL, key TEXT NOT NULL UNIQUE,"
+    " t_ns INTEGER NOT NULL, created_wall_ns INTEGER NOT NULL, state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_wall_ns INTEGER NOT NULL, last_error TEXT, answer TEXT,"
+    " done_wall_ns INTEGER, digest_id INTEGER, payload BLOB NOT NULL);"
+    "CREATE INDEX outbox_due ON outbox(dest, state, next_wall_ns);"
+    "CREATE INDEX outbox_alert ON outbox(alert_id);"
+    "CREATE TABLE alert_state(asset TEXT PRIMARY KEY, state TEXT NOT NULL);"
+    "INSERT INTO alert(t_ns, asset, kind, level, previous, summary, evidence, acked_by, ack_note, acked_wall_ns, label)"
+    " VALUES(1, 'pump-1', 'raised', 'alarm', 'ok', 'old one', '{}', 'ana', 'seen', 7, 'false_alarm');"
+    "INSERT INTO outbox(alert_id, dest, key, t_ns, created_wall_ns, state, attempts, next_wall_ns, done_wall_ns, payload)"
+    " VALUES(1, 'mail', 'k1', 1, 1, 'sent', 1, 1, 9, x'');";
+
+#define NEW_COLS "SELECT count(*) FROM pragma_table_info('alert') WHERE name IN ('label_by','label_note','label_wall_ns')"
+
+static void test_old_schema(void)
+{
+    const char *p = db_path("old_schema");
+    sqlite3 *db = NULL;
+    T_CHECK(sqlite3_open(p, &db) == SQLITE_OK && sqlite3_exec(db, old_schema, NULL, NULL, NULL) == SQLITE_OK,
+            "making the old file: %s", db ? sqlite3_errmsg(db) : "?");
+    sqlite3_close(db);
+    /* read-only: lists, the new columns as NULL, changes nothing */
+    bool none = true;
+    char err[512] = "";
+    alerts_outbox *o = alerts_outbox_open_readonly(p, &none, err, sizeof err);
+    T_CHECK(o && !none, "open the old file read-only: %s", err);
+    if (!o)
+        return;
+    listing *l = list_all(o);
+    T_CHECK(l->n == 1 && !strcmp(l->a[0].summary, "old one") && !strcmp(l->a[0].label, "false_alarm") &&
+                l->a[0].label_by_null && l->a[0].label_wall_ns == 0 && l->a[0].acked_wall_ns == 7 && l->a[0].ndl == 1 &&
+                l->a[0].dl[0].done_wall_ns == 9 && !strcmp(l->a[0].deliveries, "mail: sent"),
+            "the old file's alert: %d, label \"%s\"", l->n, l->n ? l->a[0].label : "-");
+    T_CHECK(alerts_outbox_label(o, 1, "true_alarm", "ana", "", W0) == -EIO, "labelling through a read-only handle");
+    alerts_outbox_close(o);
+    T_CHECK(sql_int(p, NEW_COLS) == 0, "the read-only open changed the schema");
+    /* read-write: migrated, once */
+    o = open_or_fail(p);
+    if (!o)
+        return;
+    T_CHECK(sql_int(p, NEW_COLS) == 3, "not migrated");
+    T_CHECK(alerts_outbox_label(o, 1, "true_alarm", "bo", "after all", W0) == 0, "label after the migration");
+    alerts_outbox *o2 = open_or_fail(p); /* a second open finds the columns there */
+    alerts_outbox_close(o2);
+    alerts_outbox_close(o);
+    T_CHECK(sql_int(p, NEW_COLS) == 3, "migrated twice?");
+    o = alerts_outbox_open_readonly(p, &none, err, sizeof err);
+    T_CHECK(o != NULL, "read-only after the migration: %s", err);
+    if (!o)
+        return;
+    l = list_all(o);
+    T_CHECK(l->n == 1 && !strcmp(l->a[0].label, "true_alarm") && !strcmp(l->a[0].label_by, "bo") &&
+                !strcmp(l->a[0].label_note, "after all") && l->a[0].label_wall_ns == W0,
+            "the label through a read-only handle: \"%s\" by \"%s\"", l->n ? l->a[0].label : "-",
+            l->n ? l->a[0].label_by : "-");
+    alerts_outbox_close(o);
+}
+
 int main(void)
 {
     t_rng_seed(20260101);
@@ -1336,6 +1608,10 @@ int main(void)
     T_RUN(test_recent_by_data_time);
     T_RUN(test_ack);
     T_RUN(test_list);
+    T_RUN(test_label);
+    T_RUN(test_ack_alert);
+    T_RUN(test_list_where);
+    T_RUN(test_old_schema);
     T_RUN(test_state);
     T_RUN(test_prune_age);
     T_RUN(test_prune_rows);
