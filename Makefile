@@ -32,8 +32,10 @@ endif
 BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)$(if $(filter 0,$(WITH_IIO)),-noiio)$(if $(filter 0,$(WITH_ALSA)),-noalsa)
 PKGS  := $(FFT_PKG) libcjson sqlite3 libmicrohttpd libsystemd libcurl zlib $(if $(filter 1,$(WITH_IIO)),libiio) $(if $(filter 1,$(WITH_ALSA)),alsa)
 
+# the dashboard's files (web/dashboard, built by `make dashboard`); `make install` sets its own
+DASHBOARD_DIR ?= $(CURDIR)/build/dashboard
 CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
-               -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP
+               -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP -DVW_DASHBOARD_DIR='"$(DASHBOARD_DIR)"'
 ifeq ($(WERROR),1)
   CFLAGS_BASE += -Werror
 endif
@@ -45,7 +47,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 ALL_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDLIBS = $(PKG_LIBS) -lm -lpthread $(LDLIBS)
+ALL_LDLIBS = $(PKG_LIBS) -lcrypt -lm -lpthread $(LDLIBS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 MODULES := common acquisition dsp models alerts store web daemon

@@ -17,6 +17,8 @@ int cmd_maintenance(int argc, char **argv);
 int cmd_ack(int argc, char **argv);
 int cmd_alert_test(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
+int cmd_passwd(int argc, char **argv);
+int cmd_token(int argc, char **argv);
 
 /* Requests to the running box (cmd_run.c): DATA_DIR/KIND/ASSET holding text, renamed into place.
  * 0 or -errno with err. */

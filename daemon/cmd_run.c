@@ -13,7 +13,7 @@
 #include "pipeline.h"
 #include "replay_setup.h"
 #include "version.h"
-#include "web/http.h"
+#include "web_api.h"
 
 #include <cJSON.h>
 #include <stdbool.h>
@@ -29,13 +29,10 @@
 #include <unistd.h>
 #include <time.h>
 
-static char *api_status(void *ctx) { return vw_pipeline_status_json(ctx); }
-static char *api_assets(void *ctx) { return vw_pipeline_assets_json(ctx); }
-
 typedef struct running {
     vw_config *cfg;
     vw_pipeline *pipe;
-    web_server *web;
+    vw_webapi *web;
 } running;
 
 static int start(running *r, vw_config *cfg, const vw_pipeline_opts *o, char *err, size_t errlen)
@@ -46,23 +43,23 @@ static int start(running *r, vw_config *cfg, const vw_pipeline_opts *o, char *er
         return -1;
     r->web = NULL;
     if (cfg->listen && cfg->listen[0]) {
-        web_api api = {.ctx = r->pipe, .status_json = api_status, .assets_json = api_assets};
-        char e[256];
-        r->web = web_start(cfg->listen, &api, e, sizeof e);
+        char e[512];
+        r->web = vw_webapi_start(cfg, r->pipe, e, sizeof e);
         if (!r->web) {
-            snprintf(err, errlen, "web.listen: %s", e);
+            snprintf(err, errlen, "web: %s", e);
             vw_pipeline_finish(r->pipe);
             r->pipe = NULL;
             return -1;
         }
-        vw_log(VW_LOG_INFO, "web", "API on http://%s/api/v1/status", cfg->listen);
+        vw_log(VW_LOG_INFO, "web", "dashboard on %s/ (API: %s/api/v1/status)", vw_webapi_url(r->web),
+               vw_webapi_url(r->web));
     }
     return 0;
 }
 
 static uint64_t stop(running *r)
 {
-    web_stop(r->web); /* first: no request may read a pipeline being freed */
+    vw_webapi_stop(r->web); /* first: no request may read a pipeline being freed */
     r->web = NULL;
     uint64_t n = vw_pipeline_finish(r->pipe);
     r->pipe = NULL;
@@ -301,6 +298,7 @@ int cmd_run(int argc, char **argv)
         }
         take_requests(&r, "maintenance");
         take_requests(&r, "ack");
+        vw_webapi_tick(r.web); /* live updates: the status, new alerts */
         if (seconds % 5 == 0)
             vw_pipeline_watchdog(r.pipe);
         if (++seconds % 10 == 0) {

@@ -3,9 +3,9 @@
  *
  * Three passes: the syntax (config_syntax.c: line and column of a JSON mistake), cJSON's parse,
  * and the walk over the schema (here for the top level, config_asset.c for assets[]). Keys named
- * "//" or starting with "//" are comments at every level. The reserved sections of later issues
- * (users) must be objects; their contents are not read yet. "models" is read by config_models.c,
- * "outputs" by config_outputs.c, "alerts" by config_alerts.c.
+ * "//" or starting with "//" are comments at every level. "models" is read by config_models.c,
+ * "outputs" by config_outputs.c, "alerts" by config_alerts.c, "users" and the web section's
+ * access control by config_web.c.
  *
  * Threads: none; every function is reentrant (cJSON's global error pointer is not used). A tree is
  * never changed after loading, so any number of threads may read it. */
@@ -24,8 +24,7 @@ static const char *const schedule_keys[] = {"snapshot_s", "interval_s", "continu
 static const char *const retention_keys[] = {"trend_days",          "aggregate_days",        "spectra_per_channel",
                                              "waveform_interval_h", "waveforms_per_channel", "max_mb",
                                              NULL};
-static const char *const web_keys[] = {"listen", NULL};
-static const char *const reserved[] = {"users", NULL};
+static const char *const web_keys[] = {"listen", "anonymous", "session_hours", "tls", "dashboard_dir", "tokens", NULL};
 
 /* The embedded default of `vibewatch run` without -c. The simulated pump's life runs 5760 times
  * faster than its samples (realtime=1 delivers the samples at their true rate): 4 days of its
@@ -92,6 +91,7 @@ void vw_config_free(vw_config *c)
     free(c->box_name);
     free(c->data_dir);
     free(c->listen);
+    vw_cfg_free_web(c);
     vw_cfg_free_outputs(c);
     vw_cfg_free_alerts(c);
     free(c->models.failure_feature);
@@ -167,14 +167,16 @@ static int read_web(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
 {
     const cJSON *o;
     int rc = vw_cfg_get_object(x, root, "web", false, &o);
-    if (rc < 0 || !o)
+    if (rc < 0)
         return rc;
-    size_t mark = vw_cfg_path_key(x, "web");
-    if ((rc = vw_cfg_check_keys(x, o, web_keys)) < 0 ||
-        (rc = vw_cfg_get_text(x, o, "listen", false, VW_CFG_LISTEN, &c->listen)) < 0)
-        return rc;
-    vw_cfg_path_pop(x, mark);
-    return 0;
+    if (o) {
+        size_t mark = vw_cfg_path_key(x, "web");
+        if ((rc = vw_cfg_check_keys(x, o, web_keys)) < 0 ||
+            (rc = vw_cfg_get_text(x, o, "listen", false, VW_CFG_LISTEN, &c->listen)) < 0)
+            return rc;
+        vw_cfg_path_pop(x, mark);
+    }
+    return vw_cfg_read_web(x, o, root, c);
 }
 
 static int read_root(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
@@ -188,11 +190,6 @@ static int read_root(vw_cfg_ctx *x, const cJSON *root, vw_config *c)
         (rc = read_web(x, root, c)) < 0 || (rc = vw_cfg_read_models(x, root, &c->models)) < 0 ||
         (rc = vw_cfg_read_outputs(x, root, c)) < 0)
         return rc;
-    for (size_t k = 0; reserved[k]; k++) {
-        const cJSON *o;
-        if ((rc = vw_cfg_get_object(x, root, reserved[k], false, &o)) < 0)
-            return rc;
-    }
     if ((rc = vw_cfg_read_assets(x, root, c)) < 0)
         return rc;
     return vw_cfg_read_alerts(x, root, c);

@@ -22,6 +22,7 @@
 #include "alerts/send.h"
 #include "dsp/bearing.h"
 #include "models/iso10816.h"
+#include "web/auth.h"
 
 #define VW_CFG_MAX_ASSETS 64
 #define VW_CFG_MAX_SENSORS 16     /* per asset */
@@ -38,6 +39,8 @@
 #define VW_CFG_MAX_RECIPIENTS 16  /* an e-mail destination's "to" */
 #define VW_CFG_MAX_HEADERS 16     /* a webhook's extra headers */
 #define VW_CFG_MAX_WINDOWS 64     /* alerts.maintenance_windows[] */
+#define VW_CFG_MAX_USERS 64       /* users{} */
+#define VW_CFG_MAX_TOKENS 32      /* web.tokens{} */
 #define VW_CFG_MAX_TEMPLATE 8192  /* bytes of a webhook body template */
 
 typedef struct vw_cfg_bearing {
@@ -169,6 +172,20 @@ typedef struct vw_cfg_alerts {
     vw_cfg_destination dest[VW_CFG_MAX_DESTINATIONS];
 } vw_cfg_alerts;
 
+/* The "web" section beyond listen, and the "users" section (web/auth.h, web/API.md). */
+typedef struct vw_cfg_web {
+    web_role anonymous;           /* the role of a request without a login; default: operator on a
+                                     loopback address without users, none otherwise */
+    bool anonymous_set;           /* "anonymous" was given */
+    double session_hours;         /* default 12 */
+    char *tls_cert, *tls_key;     /* PEM files (both or neither): HTTPS */
+    char *dashboard_dir;          /* NULL: the folder built in (VW_DASHBOARD_DIR) */
+    unsigned nusers;
+    web_user users[VW_CFG_MAX_USERS];    /* strings owned by the config */
+    unsigned ntokens;
+    web_token tokens[VW_CFG_MAX_TOKENS];
+} vw_cfg_web;
+
 typedef struct vw_config {
     char *box_id, *box_name;
     char *data_dir;               /* default "./vibewatch-data" */
@@ -179,6 +196,7 @@ typedef struct vw_config {
     vw_cfg_influx influx[VW_CFG_MAX_OUTPUTS];
     vw_cfg_alerts alerts;
     char *listen;                 /* HTTP address:port (default "127.0.0.1:8080"); "" disables */
+    vw_cfg_web web;
     unsigned nassets;
     vw_cfg_asset assets[VW_CFG_MAX_ASSETS];
     char *source_text;            /* the JSON it was loaded from (for the API, secrets masked later) */
@@ -201,5 +219,11 @@ const vw_cfg_sensor *vw_config_sensor(const vw_config *c, const char *id, const 
 /* One line for `vibewatch check-config` and the start-up log: "box demo: 1 asset, 1 sensor
  * (1 channel), a 1 s snapshot every 600 s, data in ./vibewatch-data, web on 127.0.0.1:8080". */
 void vw_config_summary(const vw_config *c, char *buf, size_t len);
+/* The configuration as loaded (its JSON text) with every secret replaced by "********": passwords,
+ * tokens, password hashes, token digests, webhook headers and the user:password part of URLs.
+ * Malloc'd JSON text; NULL when out of memory. */
+char *vw_config_masked_json(const vw_config *c);
+/* 1 when ADDR:PORT names a loopback address (127.0.0.0/8, [::1], localhost). */
+int vw_config_listen_is_loopback(const char *listen);
 
 #endif

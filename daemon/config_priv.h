@@ -109,6 +109,9 @@ void vw_cfg_free_outputs(vw_config *c);
 void vw_cfg_alerts_default(vw_cfg_alerts *a);
 int vw_cfg_read_alerts(vw_cfg_ctx *x, const cJSON *root, vw_config *c);
 void vw_cfg_free_alerts(vw_config *c);
+/* config_web.c: the web section beyond listen, and users. */
+int vw_cfg_read_web(vw_cfg_ctx *x, const cJSON *web, const cJSON *root, vw_config *c);
+void vw_cfg_free_web(vw_config *c);
 int vw_cfg_read_models(vw_cfg_ctx *x, const cJSON *root, vw_cfg_models *m);
 /* "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" (a real UTC date, 1970–2200) as hours since 1970. 0 or -EINVAL. */
 int vw_cfg_parse_utc_h(const char *s, double *hours);

@@ -23,6 +23,8 @@ static void usage(FILE *f)
                "  ack ASSET --user NAME [--note T]  acknowledge ASSET's alerts: reminders stop until it gets worse\n"
                "  alerts [-c CONFIG]  the newest alerts and how each was delivered\n"
                "  alert-test [-c CONFIG] [--to NAME]   send a test notification, show what the server answered\n"
+               "  passwd [--role R] NAME   a user's entry for the config, with a hash of a password read from the terminal\n"
+               "  token [--role R] NAME    a new API token for scripts, and its entry for the config\n"
                "  analyze FILE...     analyse recordings (WAV, CSV): levels, ISO zone, speed, envelope, bearing faults\n"
                "  analyze --seconds S SOURCE   capture from a source (iio:, alsa:, file:, sim:) and analyse it\n"
                "  record SOURCE --seconds S -o OUT.wav   capture from a source into a float32 WAV in g\n"
@@ -70,6 +72,10 @@ int main(int argc, char **argv)
         return cmd_fit_prior(argc - 1, argv + 1);
     if (strcmp(cmd, "maintenance") == 0)
         return cmd_maintenance(argc - 1, argv + 1);
+    if (strcmp(cmd, "passwd") == 0)
+        return cmd_passwd(argc - 1, argv + 1);
+    if (strcmp(cmd, "token") == 0)
+        return cmd_token(argc - 1, argv + 1);
     if (strcmp(cmd, "record") == 0)
         return cmd_record(argc - 1, argv + 1);
     if (strcmp(cmd, "simulate") == 0)

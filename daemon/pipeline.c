@@ -100,6 +100,7 @@ typedef struct latest {
     models_monitor_output mo;
     bool have_mo;
     bool have;
+    int64_t seen_mono_ns;   /* when the sink took it (wall clock: "last seen") */
 } latest;
 
 /* The condition monitor of one channel; used only by the worker its sensor is routed to. */
@@ -135,6 +136,9 @@ struct vw_pipeline {
     _Atomic unsigned maint_gen[VW_CFG_MAX_ASSETS];
     vw_stream *stream;      /* the time-series outputs; used by the sink thread */
     vw_alerting *alerting;  /* the alerts sink; fed by the sink thread */
+    pthread_mutex_t publish_lock; /* guards publish/publish_ctx, held while publishing */
+    void (*publish)(void *ctx, const char *event, const char *json);
+    void *publish_ctx;
 };
 
 static int64_t mono_ns(void)
@@ -559,6 +563,45 @@ static void *worker_main(void *arg)
 
 /* ---- the history sink --------------------------------------------------------------------- */
 
+static void add_num(cJSON *o, const char *key, double v);
+static void iso8601(int64_t t_ns, char *buf, size_t len);
+
+void vw_pipeline_set_publish(vw_pipeline *p, void (*fn)(void *ctx, const char *event, const char *json), void *ctx)
+{
+    pthread_mutex_lock(&p->publish_lock);
+    p->publish = fn;
+    p->publish_ctx = ctx;
+    pthread_mutex_unlock(&p->publish_lock);
+}
+
+/* The live update of one stored snapshot (web/API.md: the "snapshot" event). */
+static void publish_snapshot(vw_pipeline *p, const result *r, const char *asset, const char *sensor, const char *axis,
+                             bool changed)
+{
+    pthread_mutex_lock(&p->publish_lock);
+    if (p->publish) {
+        char t[40];
+        iso8601(r->t_ns, t, sizeof t);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "asset", asset);
+        cJSON_AddStringToObject(o, "sensor", sensor);
+        cJSON_AddStringToObject(o, "channel", axis);
+        cJSON_AddStringToObject(o, "t", t);
+        cJSON_AddStringToObject(o, "state", r->state);
+        cJSON_AddBoolToObject(o, "changed", changed);
+        add_num(o, "health", r->have_mo ? r->mo.health : NAN);
+        add_num(o, "anomaly", r->have_mo ? r->mo.anomaly : NAN);
+        add_num(o, "rul_h", r->have_mo ? r->mo.rul_h : NAN);
+        add_num(o, "velocity_rms_mm_s", r->feat[F_VEL_RMS]);
+        char *text = cJSON_PrintUnformatted(o);
+        cJSON_Delete(o);
+        if (text)
+            p->publish(p->publish_ctx, "snapshot", text);
+        free(text);
+    }
+    pthread_mutex_unlock(&p->publish_lock);
+}
+
 static void iso8601(int64_t t_ns, char *buf, size_t len)
 {
     time_t sec = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : (t_ns - 999999999) / 1000000000);
@@ -883,9 +926,11 @@ static void *sink_main(void *arg)
         snprintf(l->diagnosis, sizeof l->diagnosis, "%s", r->diagnosis);
         snprintf(l->reason, sizeof l->reason, "%s", r->reason);
         l->have_mo = r->have_mo;
+        l->seen_mono_ns = mono_ns();
         if (r->have_mo)
             l->mo = r->mo;
         pthread_mutex_unlock(&p->lock);
+        publish_snapshot(p, r, as->id, sc->id, axis, changed);
         result_free(r);
     }
     return NULL;
@@ -1027,6 +1072,7 @@ vw_pipeline *vw_pipeline_start(const vw_config *cfg, const vw_pipeline_opts *o, 
     p->opts = *o;
     p->started_ns = mono_ns();
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->publish_lock, NULL);
     for (unsigned a = 0; a < cfg->nassets; a++)
         for (unsigned s = 0; s < cfg->assets[a].nsensors; s++) {
             sensor_rt *rt = &p->sensors[p->nsensors++];
@@ -1166,6 +1212,7 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
     uint64_t stored = p->stored;
     free(p->latest);
     pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->publish_lock);
     free(p);
     return stored;
 }
@@ -1244,62 +1291,229 @@ char *vw_pipeline_status_json(vw_pipeline *p)
     return s;
 }
 
+/* How much a channel's state asks for attention: the worst decides an asset's colour. */
+static int state_rank(const char *st)
+{
+    static const char *const order[] = {"no_data_yet", "ok", "learning", "stopped", "sensor_fault", "watch", "warning", "alarm", NULL};
+    for (int i = 0; order[i]; i++)
+        if (strcmp(st, order[i]) == 0)
+            return i;
+    return 2; /* a diagnosis without a monitor: between learning and a fault */
+}
+
+typedef struct asset_sum {
+    int rank;
+    char state[32], diagnosis[32];
+    int64_t t_ns, seen_ns;
+    double health, rul_h, rul_lo_h, rul_hi_h, p7, p14, zone, vel;
+} asset_sum;
+
+static void sum_channel(asset_sum *a, const latest *l)
+{
+    int rank = state_rank(l->state);
+    if (rank > a->rank) {
+        a->rank = rank;
+        snprintf(a->state, sizeof a->state, "%s", l->state);
+    }
+    if (l->diagnosis[0] && (!a->diagnosis[0] || rank >= a->rank))
+        snprintf(a->diagnosis, sizeof a->diagnosis, "%s", l->diagnosis);
+    if (l->t_ns > a->t_ns)
+        a->t_ns = l->t_ns;
+    if (l->seen_mono_ns > a->seen_ns)
+        a->seen_ns = l->seen_mono_ns;
+    if (isfinite(l->feat[F_ISO_ZONE]) && !(l->feat[F_ISO_ZONE] <= a->zone))
+        a->zone = l->feat[F_ISO_ZONE];
+    if (isfinite(l->feat[F_VEL_RMS]) && !(l->feat[F_VEL_RMS] <= a->vel))
+        a->vel = l->feat[F_VEL_RMS];
+    if (!l->have_mo)
+        return;
+    const models_monitor_output *m = &l->mo;
+    if (isfinite(m->health) && !(m->health >= a->health))
+        a->health = m->health;
+    if (!isnan(m->rul_h) && !(m->rul_h >= a->rul_h)) { /* the shortest life decides, with its interval */
+        a->rul_h = m->rul_h;
+        a->rul_lo_h = m->rul_lo_h;
+        a->rul_hi_h = m->rul_hi_h;
+    }
+    if (isfinite(m->p_fail_7d) && !(m->p_fail_7d <= a->p7))
+        a->p7 = m->p_fail_7d;
+    if (isfinite(m->p_fail_14d) && !(m->p_fail_14d <= a->p14))
+        a->p14 = m->p_fail_14d;
+}
+
+static void channel_json(vw_pipeline *p, cJSON *co, const latest *l, const char *name)
+{
+    cJSON_AddStringToObject(co, "channel", name);
+    if (!l->have) {
+        cJSON_AddStringToObject(co, "state", "no_data_yet");
+        return;
+    }
+    char t[40];
+    iso8601(l->t_ns, t, sizeof t);
+    cJSON_AddStringToObject(co, "t", t);
+    add_num(co, "age_s", (double)(mono_ns() - l->seen_mono_ns) / 1e9);
+    cJSON_AddStringToObject(co, "state", l->state);
+    if (l->reason[0])
+        cJSON_AddStringToObject(co, "reason", l->reason);
+    if (l->diagnosis[0])
+        cJSON_AddStringToObject(co, "diagnosis", l->diagnosis);
+    if (l->have_mo)
+        monitor_json(co, &l->mo);
+    cJSON_AddItemToObject(co, "features", features_json(l->feat));
+    (void)p;
+}
+
+static const char *const zone_names[] = {"?", "A", "B", "C", "D"};
+
+static void asset_summary_json(cJSON *ao, const asset_sum *a)
+{
+    cJSON_AddStringToObject(ao, "state", a->state);
+    if (a->t_ns > INT64_MIN) {
+        char t[40];
+        iso8601(a->t_ns, t, sizeof t);
+        cJSON_AddStringToObject(ao, "last_seen", t);
+        add_num(ao, "age_s", (double)(mono_ns() - a->seen_ns) / 1e9);
+    } else {
+        cJSON_AddNullToObject(ao, "last_seen");
+        cJSON_AddNullToObject(ao, "age_s");
+    }
+    add_num(ao, "health", a->health);
+    add_num(ao, "rul_h", a->rul_h);
+    add_num(ao, "rul_lo_h", a->rul_lo_h);
+    add_num(ao, "rul_hi_h", a->rul_hi_h);
+    add_num(ao, "p_fail_7d", a->p7);
+    add_num(ao, "p_fail_14d", a->p14);
+    int z = isfinite(a->zone) ? (int)a->zone : 0;
+    if (z >= 1 && z <= 4)
+        cJSON_AddStringToObject(ao, "iso_zone", zone_names[z]);
+    else
+        cJSON_AddNullToObject(ao, "iso_zone");
+    add_num(ao, "velocity_rms_mm_s", a->vel);
+    if (a->diagnosis[0])
+        cJSON_AddStringToObject(ao, "diagnosis", a->diagnosis);
+}
+
+/* Worst first: state, then P(7 d), then the shortest RUL. */
+static int attention_cmp(const asset_sum *x, const asset_sum *y)
+{
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    double px = isfinite(x->p7) ? x->p7 : 0, py = isfinite(y->p7) ? y->p7 : 0;
+    if (px != py)
+        return px > py ? -1 : 1;
+    double rx = isnan(x->rul_h) ? INFINITY : x->rul_h, ry = isnan(y->rul_h) ? INFINITY : y->rul_h;
+    return rx < ry ? -1 : rx > ry ? 1 : 0;
+}
+
+static cJSON *asset_json(vw_pipeline *p, unsigned a, int idx, asset_sum *sum)
+{
+    const vw_cfg_asset *as = &p->cfg->assets[a];
+    cJSON *ao = cJSON_CreateObject();
+    cJSON_AddStringToObject(ao, "id", as->id);
+    cJSON_AddStringToObject(ao, "name", as->name);
+    cJSON_AddStringToObject(ao, "type", as->type);
+    *sum = (asset_sum){.rank = -1, .t_ns = INT64_MIN, .health = NAN, .rul_h = NAN, .rul_lo_h = NAN,
+                       .rul_hi_h = NAN, .p7 = NAN, .p14 = NAN, .zone = NAN, .vel = NAN};
+    cJSON *ss = cJSON_CreateArray();
+    for (unsigned s = 0; s < as->nsensors; s++, idx++) {
+        const vw_cfg_sensor *sc = &as->sensors[s];
+        const sensor_rt *rt = &p->sensors[idx];
+        cJSON *so = cJSON_CreateObject();
+        cJSON_AddStringToObject(so, "id", sc->id);
+        cJSON_AddStringToObject(so, "name", sc->name);
+        if (sc->mounting)
+            cJSON_AddStringToObject(so, "mounting", sc->mounting);
+        cJSON_AddNumberToObject(so, "rate_hz", rt->rate_hz);
+        cJSON_AddStringToObject(so, "source_state", rt->state);
+        if (sc->bearing >= 0)
+            cJSON_AddStringToObject(so, "bearing", as->bearings[sc->bearing].id);
+        cJSON *chs = cJSON_AddArrayToObject(so, "channels");
+        for (unsigned c = 0; c < rt->nch; c++) {
+            const latest *l = latest_of(p, idx, c);
+            char buf[16];
+            const char *name = c < sc->nchannels && sc->channel_names[c] ? sc->channel_names[c] : buf;
+            snprintf(buf, sizeof buf, "%u", rt->ch[c]);
+            cJSON *co = cJSON_CreateObject();
+            channel_json(p, co, l, name);
+            if (l->have)
+                sum_channel(sum, l);
+            else if (sum->rank < 0) {
+                sum->rank = 0;
+                snprintf(sum->state, sizeof sum->state, "no_data_yet");
+            }
+            cJSON_AddItemToArray(chs, co);
+        }
+        cJSON_AddItemToArray(ss, so);
+    }
+    if (sum->rank < 0) {
+        sum->rank = 0;
+        snprintf(sum->state, sizeof sum->state, "no_data_yet");
+    }
+    asset_summary_json(ao, sum);
+    cJSON_AddItemToObject(ao, "sensors", ss);
+    return ao;
+}
+
+/* The index of the first sensor of asset a in p->sensors. */
+static int first_sensor_of(const vw_pipeline *p, unsigned a)
+{
+    int idx = 0;
+    for (unsigned k = 0; k < a; k++)
+        idx += (int)p->cfg->assets[k].nsensors;
+    return idx;
+}
+
 char *vw_pipeline_assets_json(vw_pipeline *p)
 {
-    cJSON *arr = cJSON_CreateArray();
-    int idx = 0;
+    cJSON *root = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(root, "assets");
+    asset_sum sums[VW_CFG_MAX_ASSETS];
+    unsigned order[VW_CFG_MAX_ASSETS], n = p->cfg->nassets;
     pthread_mutex_lock(&p->lock);
-    for (unsigned a = 0; a < p->cfg->nassets; a++) {
-        const vw_cfg_asset *as = &p->cfg->assets[a];
-        cJSON *ao = cJSON_CreateObject();
-        cJSON_AddStringToObject(ao, "id", as->id);
-        cJSON_AddStringToObject(ao, "name", as->name);
-        cJSON_AddStringToObject(ao, "type", as->type);
-        cJSON *ss = cJSON_AddArrayToObject(ao, "sensors");
-        for (unsigned s = 0; s < as->nsensors; s++, idx++) {
-            const vw_cfg_sensor *sc = &as->sensors[s];
-            cJSON *so = cJSON_CreateObject();
-            cJSON_AddStringToObject(so, "id", sc->id);
-            cJSON_AddStringToObject(so, "name", sc->name);
-            if (sc->mounting)
-                cJSON_AddStringToObject(so, "mounting", sc->mounting);
-            cJSON *chs = cJSON_AddArrayToObject(so, "channels");
-            const sensor_rt *rt = &p->sensors[idx];
-            for (unsigned c = 0; c < rt->nch; c++) {
-                const latest *l = latest_of(p, idx, c);
-                cJSON *co = cJSON_CreateObject();
-                char buf[16];
-                if (c < sc->nchannels && sc->channel_names[c])
-                    cJSON_AddStringToObject(co, "channel", sc->channel_names[c]);
-                else {
-                    snprintf(buf, sizeof buf, "%u", rt->ch[c]);
-                    cJSON_AddStringToObject(co, "channel", buf);
-                }
-                if (l->have) {
-                    char t[40];
-                    iso8601(l->t_ns, t, sizeof t);
-                    cJSON_AddStringToObject(co, "t", t);
-                    cJSON_AddStringToObject(co, "state", l->state);
-                    if (l->reason[0])
-                        cJSON_AddStringToObject(co, "reason", l->reason);
-                    if (l->diagnosis[0])
-                        cJSON_AddStringToObject(co, "diagnosis", l->diagnosis);
-                    if (l->have_mo)
-                        monitor_json(co, &l->mo);
-                    cJSON_AddItemToObject(co, "features", features_json(l->feat));
-                } else {
-                    cJSON_AddStringToObject(co, "state", "no_data_yet");
-                }
-                cJSON_AddItemToArray(chs, co);
-            }
-            cJSON_AddItemToArray(ss, so);
-        }
-        cJSON_AddItemToArray(arr, ao);
-    }
+    for (unsigned a = 0; a < n; a++)
+        cJSON_AddItemToArray(arr, asset_json(p, a, first_sensor_of(p, a), &sums[a]));
     pthread_mutex_unlock(&p->lock);
-    char *s = cJSON_PrintUnformatted(arr);
-    cJSON_Delete(arr);
+    for (unsigned a = 0; a < n; a++) { /* insertion sort: a few dozen assets at most */
+        unsigned k = a;
+        while (k > 0 && attention_cmp(&sums[a], &sums[order[k - 1]]) < 0) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = a;
+    }
+    cJSON *att = cJSON_AddArrayToObject(root, "attention");
+    for (unsigned k = 0; k < n; k++)
+        if (state_rank(sums[order[k]].state) >= state_rank("sensor_fault") ||
+            (isfinite(sums[order[k]].p7) && sums[order[k]].p7 >= 0.05))
+            cJSON_AddItemToArray(att, cJSON_CreateString(p->cfg->assets[order[k]].id));
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
     return s;
+}
+
+char *vw_pipeline_asset_json(vw_pipeline *p, const char *asset_id)
+{
+    for (unsigned a = 0; a < p->cfg->nassets; a++) {
+        if (strcmp(p->cfg->assets[a].id, asset_id) != 0)
+            continue;
+        asset_sum sum;
+        pthread_mutex_lock(&p->lock);
+        cJSON *ao = asset_json(p, a, first_sensor_of(p, a), &sum);
+        double shaft = NAN;
+        int idx = first_sensor_of(p, a);
+        for (unsigned s = 0; s < p->cfg->assets[a].nsensors; s++)
+            for (unsigned c = 0; c < p->sensors[idx + (int)s].nch; c++) {
+                const latest *l = latest_of(p, idx + (int)s, c);
+                if (l->have && isfinite(l->feat[F_SHAFT_HZ]) && isnan(shaft))
+                    shaft = l->feat[F_SHAFT_HZ];
+            }
+        pthread_mutex_unlock(&p->lock);
+        add_num(ao, "shaft_hz", shaft);
+        char *s = cJSON_PrintUnformatted(ao);
+        cJSON_Delete(ao);
+        return s;
+    }
+    return NULL;
 }
 
 void vw_pipeline_summary(vw_pipeline *p, char *buf, size_t len)

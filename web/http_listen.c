@@ -4,7 +4,8 @@
  *
  * Accepted: an IPv4 literal ("127.0.0.1:8080", "0.0.0.0:8080" for every interface), an IPv6
  * literal in brackets ("[::1]:8080", "[::]:8080" for every interface, both families), or a host
- * name ("localhost:8080"), which binds its first IPv4 address, else its first IPv6 address. */
+ * name ("localhost:8080"), which binds its first IPv4 address, else its first IPv6 address.
+ * web_listen_is_loopback tells from the bound address whether only this machine can connect. */
 #include "web/http_internal.h"
 
 #include <arpa/inet.h>
@@ -198,4 +199,21 @@ int web_listen_open(const char *spec, unsigned *port, char *err, size_t errlen)
     *port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
                                            : ((struct sockaddr_in6 *)&got)->sin6_port);
     return fd;
+}
+
+int web_listen_is_loopback(int fd)
+{
+    struct sockaddr_storage got;
+    socklen_t gotlen = sizeof got;
+    if (getsockname(fd, (struct sockaddr *)&got, &gotlen) < 0)
+        return 0;
+    if (got.ss_family == AF_INET)
+        return (ntohl(((struct sockaddr_in *)&got)->sin_addr.s_addr) >> 24) == 127;
+    if (got.ss_family == AF_INET6) {
+        const struct in6_addr *a = &((struct sockaddr_in6 *)&got)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return 1;
+        return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+    }
+    return 0;
 }

@@ -104,7 +104,7 @@ assert 'uptime_s' in d and 'queues' in d and d['disk']['data_dir'], d" 2>"$T/st.
     as=$(get "http://127.0.0.1:$port/api/v1/assets")
     printf '%s' "$as" | $PY -c "
 import json,sys; d=json.loads(sys.stdin.read())
-a=d[0]; assert a['name']=='泵 1', a['name']
+a=d['assets'][0]; assert a['name']=='泵 1', a['name']
 c=a['sensors'][0]['channels'][0]; assert 'features' in c and c['features']['accel_rms_g']>0, c" 2>"$T/as.err" \
         && ok "run: GET /api/v1/assets shows the asset (UTF-8 name intact) with its latest features" || bad "assets: $as ($(cat "$T/as.err"))"
     # SIGHUP with a bad config: refused, still running

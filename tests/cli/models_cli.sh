@@ -153,7 +153,7 @@ CFG
 "$VW_BIN" run -c "$T/run.json" >"$T/run.out" 2>&1 &
 rp=$!
 pids="$pids $rp"
-state() { get "http://127.0.0.1:$port/api/v1/assets" | $PY -c "import json,sys; print(json.load(sys.stdin)[0]['sensors'][0]['channels'][0]['state'])" 2>/dev/null; }
+state() { get "http://127.0.0.1:$port/api/v1/assets" | $PY -c "import json,sys; print(json.load(sys.stdin)['assets'][0]['sensors'][0]['channels'][0]['state'])" 2>/dev/null; }
 i=0; while [ $i -lt 100 ] && [ "$(state)" != ok ]; do sleep 0.2; i=$((i + 1)); done
 before=$(state)
 "$VW_BIN" maintenance p1 -c "$T/run.json" >"$T/maint.out" 2>&1; mrc=$?
