@@ -7,6 +7,7 @@
 #   make test            install what is missing, build, run every test; ends "N passed, N failed"
 #   make run             install what is missing, build, run vibewatch on its embedded default
 #   make bench           speed and memory, printed as a table
+#   make dashboard       build the web dashboard into build/dashboard (npm ci in web/dashboard once)
 #   make deps            install the Debian packages the build and the tests need
 #   make V=1             show the compiler command lines
 # Each configuration builds into its own folder (build/fftw, build/kiss-san, …), so switching
@@ -74,7 +75,13 @@ BENCH_MODELS := $(BUILD)/bench/bench_models
 BENCH_STREAM := $(BUILD)/bench/bench_stream
 BENCH_ALERTS := $(BUILD)/bench/bench_alerts
 
-.PHONY: all deps test run bench clean check-deps
+# the dashboard: web/dashboard/src → build/dashboard (uPlot and esbuild from npm, installed from
+# the committed lock file; nothing is fetched when the box runs)
+DASH     := build/dashboard
+DASH_NPM := web/dashboard/node_modules/.package-lock.json
+DASH_SRC := $(wildcard web/dashboard/src/*) web/dashboard/build.sh web/dashboard/check_i18n.mjs
+
+.PHONY: all deps test run bench clean check-deps dashboard
 all: $(BUILD)/vibewatch vibewatch
 
 # ./vibewatch always points at the binary of the last configuration built.
@@ -112,17 +119,27 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
 
+dashboard: $(DASH)/index.html
+
+$(DASH)/index.html: $(DASH_SRC) $(DASH_NPM)
+	@echo "  DASH    $(DASH)"
+	$(Q)sh web/dashboard/build.sh $(DASH)
+
+$(DASH_NPM): web/dashboard/package-lock.json
+	@echo "  NPM     web/dashboard"
+	$(Q)cd web/dashboard && npm ci --no-audit --no-fund --loglevel=error
+
 deps:
 	@sh deploy/install-deps.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all dashboard $(UNIT_BIN)
 	@VW_BUILD=$(BUILD) sh tests/run.sh
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all dashboard
 	@echo "vibewatch: a simulated pump whose outer race starts to fail (weeks pass in minutes);"
-	@echo "  history in ./vibewatch-data, API on http://127.0.0.1:8080/api/v1/status; Ctrl-C stops."
+	@echo "  history in ./vibewatch-data, the dashboard on http://127.0.0.1:8080/; Ctrl-C stops."
 	@$(BUILD)/vibewatch run
 
 bench: deps

@@ -1,13 +1,18 @@
 #!/bin/sh
-# Installs the Debian packages that vibewatch's build and tests need. Idempotent: silent when
+# Installs the Debian packages that vibewatch's build and tests need (chromium and a CJK font
+# for the dashboard's browser test). Idempotent: silent when
 # everything is there; uses sudo when not run as root. Called by `make deps`, `make test`,
 # `make run` and CI.
 set -eu
-PKGS="build-essential pkg-config libfftw3-dev libkissfft-dev libcjson-dev libiio-dev libasound2-dev libsqlite3-dev libmicrohttpd-dev libsystemd-dev jq python3 libcurl4-openssl-dev zlib1g-dev openssl curl influxdb victoria-metrics python3-aiosmtpd"
+PKGS="build-essential pkg-config libfftw3-dev libkissfft-dev libcjson-dev libiio-dev libasound2-dev libsqlite3-dev libmicrohttpd-dev libsystemd-dev jq python3 libcurl4-openssl-dev zlib1g-dev openssl curl influxdb victoria-metrics python3-aiosmtpd chromium fonts-wqy-microhei"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# the dashboard's build and browser test need node and npm: Debian's, unless a node is there already
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 echo "deps: installing:$missing"
 SUDO=""
