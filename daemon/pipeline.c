@@ -134,6 +134,8 @@ struct vw_pipeline {
     models_prior *prior;    /* the models' prior, NULL without */
     int fail_feat;          /* the failure feature's index, -1: the anomaly-based limit */
     _Atomic unsigned maint_gen[VW_CFG_MAX_ASSETS];
+    char *maint_by[VW_CFG_MAX_ASSETS];   /* who recorded the last maintenance and their note (under */
+    char *maint_note[VW_CFG_MAX_ASSETS]; /* lock; malloc'd, NULL: from the command line) */
     vw_stream *stream;      /* the time-series outputs; used by the sink thread */
     vw_alerting *alerting;  /* the alerts sink; fed by the sink thread */
     pthread_mutex_t publish_lock; /* guards publish/publish_ctx, held while publishing */
@@ -622,12 +624,12 @@ static cJSON *features_json(const double *feat)
     return o;
 }
 
-/* A number rounded to 6 significant digits; NAN and ±INFINITY (beyond the horizon) as null. */
+/* A number rounded to 7 significant digits; NAN and ±INFINITY (beyond the horizon) as null. */
 static void add_num(cJSON *o, const char *key, double v)
 {
     if (isfinite(v)) {
         char buf[32];
-        snprintf(buf, sizeof buf, "%.6g", v);
+        snprintf(buf, sizeof buf, "%.7g", v);
         cJSON_AddNumberToObject(o, key, strtod(buf, NULL));
     } else {
         cJSON_AddNullToObject(o, key);
@@ -875,10 +877,21 @@ static void *sink_main(void *arg)
                     store_history_model_add(p->store, r->t_ns, sc->id, axis, r->model_json, err, sizeof err) < 0)
                     vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, err);
                 if (r->rebaselined) {
-                    char detail[256];
-                    snprintf(detail, sizeof detail, "{\"sensor\":\"%s\",\"channel\":\"%s\",\"action\":\"new baseline\"}",
-                             sc->id, axis);
-                    store_history_event(p->store, r->t_ns, as->id, "maintenance", detail, err, sizeof err);
+                    cJSON *d = cJSON_CreateObject();
+                    cJSON_AddStringToObject(d, "sensor", sc->id);
+                    cJSON_AddStringToObject(d, "channel", axis);
+                    cJSON_AddStringToObject(d, "action", "new baseline");
+                    pthread_mutex_lock(&p->lock);
+                    if (p->maint_by[s->asset])
+                        cJSON_AddStringToObject(d, "by", p->maint_by[s->asset]);
+                    if (p->maint_note[s->asset])
+                        cJSON_AddStringToObject(d, "note", p->maint_note[s->asset]);
+                    pthread_mutex_unlock(&p->lock);
+                    char *detail = cJSON_PrintUnformatted(d);
+                    cJSON_Delete(d);
+                    if (detail)
+                        store_history_event(p->store, r->t_ns, as->id, "maintenance", detail, err, sizeof err);
+                    free(detail);
                 }
                 if (changed) {
                     cJSON *d = cJSON_CreateObject();
@@ -982,6 +995,58 @@ static void catch_up(vw_pipeline *p, models_monitor *m, const char *sensor, cons
                strerror((int)-rows));
 }
 
+/* The API's latest state of a channel from its newest history row, so that a restarted box shows
+ * its machines at once rather than "no data yet" until the next snapshot (up to an interval). */
+typedef struct seed_ctx {
+    vw_pipeline *p;
+    latest *l;
+} seed_ctx;
+
+static int seed_row(void *ctx, int64_t t_ns, const char *state, const char *features_json)
+{
+    seed_ctx *c = ctx;
+    latest *l = c->l;
+    cJSON *f = cJSON_Parse(features_json);
+    if (!f)
+        return 1;
+    for (int k = 0; k < NFEAT; k++)
+        l->feat[k] = json_num(f, vw_snapshot_feature_names[k]);
+    models_monitor_output *m = &l->mo;
+    memset(m, 0, sizeof *m);
+    m->anomaly = json_num(f, "anomaly");
+    m->threshold = json_num(f, "threshold");
+    m->health = json_num(f, "health");
+    m->hi = json_num(f, "hi");
+    m->hi_limit = NAN;
+    m->rul_h = json_num(f, "rul_h");
+    m->rul_lo_h = json_num(f, "rul_lo_h");
+    m->rul_hi_h = json_num(f, "rul_hi_h");
+    m->p_fail_7d = json_num(f, "p_fail_7d");
+    m->p_fail_14d = json_num(f, "p_fail_14d");
+    m->progress = NAN;
+    l->have_mo = !isnan(m->anomaly) || !isnan(m->health);
+    cJSON_Delete(f);
+    l->t_ns = t_ns;
+    snprintf(l->state, sizeof l->state, "%s", state);
+    l->have = true;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t age = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - t_ns; /* live, data time is wall time */
+    l->seen_mono_ns = mono_ns() - (age > 0 ? age : 0);
+    return 0;
+}
+
+static void seed_latest(vw_pipeline *p, int sensor, unsigned ch, const char *sensor_id, const char *axis)
+{
+    int64_t t = 0;
+    char *json = NULL;
+    if (store_history_latest(p->store, sensor_id, axis, &t, &json) == 0) {
+        seed_ctx c = {p, latest_of(p, sensor, ch)};
+        store_history_trend_since(p->store, sensor_id, axis, t, seed_row, &c);
+    }
+    free(json);
+}
+
 /* A monitor per channel, its settings from the config's "models" section; a model kept in the
  * history is restored (a restart does not relearn), one built for other features is refused and
  * relearned. */
@@ -1056,6 +1121,7 @@ static int start_monitors(vw_pipeline *p, char *err, size_t errlen)
                            sc->id, ax, e);
             }
             free(text);
+            seed_latest(p, i, c, sc->id, ax);
         }
     }
     return 0;
@@ -1211,6 +1277,10 @@ uint64_t vw_pipeline_finish(vw_pipeline *p)
     vw_queue_free(p->history);
     uint64_t stored = p->stored;
     free(p->latest);
+    for (int a = 0; a < VW_CFG_MAX_ASSETS; a++) {
+        free(p->maint_by[a]);
+        free(p->maint_note[a]);
+    }
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->publish_lock);
     free(p);
@@ -1298,14 +1368,14 @@ static int state_rank(const char *st)
     for (int i = 0; order[i]; i++)
         if (strcmp(st, order[i]) == 0)
             return i;
-    return 2; /* a diagnosis without a monitor: between learning and a fault */
+    return 2; /* not_assessed, or a diagnosis without a monitor: with learning */
 }
 
 typedef struct asset_sum {
     int rank;
     char state[32], diagnosis[32];
     int64_t t_ns, seen_ns;
-    double health, rul_h, rul_lo_h, rul_hi_h, p7, p14, zone, vel;
+    double health, hi, hi_limit, rul_h, rul_lo_h, rul_hi_h, p7, p14, zone, vel;
 } asset_sum;
 
 static void sum_channel(asset_sum *a, const latest *l)
@@ -1328,8 +1398,13 @@ static void sum_channel(asset_sum *a, const latest *l)
     if (!l->have_mo)
         return;
     const models_monitor_output *m = &l->mo;
-    if (isfinite(m->health) && !(m->health >= a->health))
+    if (isfinite(m->health) && !(m->health <= a->health)) /* the smoothed anomaly score: higher is worse */
         a->health = m->health;
+    if (isfinite(m->hi) && isfinite(m->hi_limit) && m->hi_limit > 0 &&
+        !(m->hi / m->hi_limit <= a->hi / a->hi_limit)) { /* the channel nearest its failure limit */
+        a->hi = m->hi;
+        a->hi_limit = m->hi_limit;
+    }
     if (!isnan(m->rul_h) && !(m->rul_h >= a->rul_h)) { /* the shortest life decides, with its interval */
         a->rul_h = m->rul_h;
         a->rul_lo_h = m->rul_lo_h;
@@ -1345,7 +1420,10 @@ static void channel_json(vw_pipeline *p, cJSON *co, const latest *l, const char 
 {
     cJSON_AddStringToObject(co, "channel", name);
     if (!l->have) {
+        static const char *const none[] = {"t", "age_s", "reason", "diagnosis", "features"};
         cJSON_AddStringToObject(co, "state", "no_data_yet");
+        for (size_t k = 0; k < sizeof none / sizeof none[0]; k++)
+            cJSON_AddNullToObject(co, none[k]);
         return;
     }
     char t[40];
@@ -1353,10 +1431,8 @@ static void channel_json(vw_pipeline *p, cJSON *co, const latest *l, const char 
     cJSON_AddStringToObject(co, "t", t);
     add_num(co, "age_s", (double)(mono_ns() - l->seen_mono_ns) / 1e9);
     cJSON_AddStringToObject(co, "state", l->state);
-    if (l->reason[0])
-        cJSON_AddStringToObject(co, "reason", l->reason);
-    if (l->diagnosis[0])
-        cJSON_AddStringToObject(co, "diagnosis", l->diagnosis);
+    cJSON_AddItemToObject(co, "reason", l->reason[0] ? cJSON_CreateString(l->reason) : cJSON_CreateNull());
+    cJSON_AddItemToObject(co, "diagnosis", l->diagnosis[0] ? cJSON_CreateString(l->diagnosis) : cJSON_CreateNull());
     if (l->have_mo)
         monitor_json(co, &l->mo);
     cJSON_AddItemToObject(co, "features", features_json(l->feat));
@@ -1378,6 +1454,8 @@ static void asset_summary_json(cJSON *ao, const asset_sum *a)
         cJSON_AddNullToObject(ao, "age_s");
     }
     add_num(ao, "health", a->health);
+    add_num(ao, "hi", a->hi);
+    add_num(ao, "hi_limit", a->hi_limit);
     add_num(ao, "rul_h", a->rul_h);
     add_num(ao, "rul_lo_h", a->rul_lo_h);
     add_num(ao, "rul_hi_h", a->rul_hi_h);
@@ -1391,6 +1469,8 @@ static void asset_summary_json(cJSON *ao, const asset_sum *a)
     add_num(ao, "velocity_rms_mm_s", a->vel);
     if (a->diagnosis[0])
         cJSON_AddStringToObject(ao, "diagnosis", a->diagnosis);
+    else
+        cJSON_AddNullToObject(ao, "diagnosis");
 }
 
 /* Worst first: state, then P(7 d), then the shortest RUL. */
@@ -1412,7 +1492,7 @@ static cJSON *asset_json(vw_pipeline *p, unsigned a, int idx, asset_sum *sum)
     cJSON_AddStringToObject(ao, "id", as->id);
     cJSON_AddStringToObject(ao, "name", as->name);
     cJSON_AddStringToObject(ao, "type", as->type);
-    *sum = (asset_sum){.rank = -1, .t_ns = INT64_MIN, .health = NAN, .rul_h = NAN, .rul_lo_h = NAN,
+    *sum = (asset_sum){.rank = -1, .t_ns = INT64_MIN, .health = NAN, .hi = NAN, .hi_limit = NAN, .rul_h = NAN, .rul_lo_h = NAN,
                        .rul_hi_h = NAN, .p7 = NAN, .p14 = NAN, .zone = NAN, .vel = NAN};
     cJSON *ss = cJSON_CreateArray();
     for (unsigned s = 0; s < as->nsensors; s++, idx++) {
@@ -1534,8 +1614,20 @@ void vw_pipeline_summary(vw_pipeline *p, char *buf, size_t len)
 
 int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id)
 {
+    return vw_pipeline_maintenance_by(p, asset_id, NULL, NULL);
+}
+
+int vw_pipeline_maintenance_by(vw_pipeline *p, const char *asset_id, const char *user, const char *note)
+{
     for (unsigned a = 0; a < p->cfg->nassets; a++)
         if (strcmp(p->cfg->assets[a].id, asset_id) == 0) {
+            char *by = user ? strdup(user) : NULL, *text = note && *note ? strdup(note) : NULL;
+            pthread_mutex_lock(&p->lock);
+            free(p->maint_by[a]);
+            free(p->maint_note[a]);
+            p->maint_by[a] = by;
+            p->maint_note[a] = text;
+            pthread_mutex_unlock(&p->lock);
             atomic_fetch_add(&p->maint_gen[a], 1);
             vw_log(VW_LOG_NOTICE, "models", "asset %s: maintenance done: every channel learns a new baseline from its next snapshot",
                    asset_id);

@@ -58,6 +58,8 @@ uint64_t vw_pipeline_finish(vw_pipeline *p);
 /* "Maintenance done" on an asset: each of its channels starts a new baseline with its next
  * snapshot (a "maintenance" event in the history). 0, or -ENOENT for an unknown asset id. */
 int vw_pipeline_maintenance(vw_pipeline *p, const char *asset_id);
+/* The same, recorded by a user with a note (the dashboard's button): the events say who and why. */
+int vw_pipeline_maintenance_by(vw_pipeline *p, const char *asset_id, const char *user, const char *note);
 
 /* An engineer acknowledged the asset's alerts: repeats stop until its state gets worse. 0,
  * -ENOENT for an unknown asset, -EAGAIN when the alerts' queue is full (ask again later). */

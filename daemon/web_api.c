@@ -89,13 +89,13 @@ static web_reply reply_text(char *doc, const char *what)
     return (web_reply){.status = 200, .body = doc};
 }
 
-/* A number with 6 significant digits, or null. */
+/* A number with 7 significant digits (beyond any sensor's precision), or null. */
 static cJSON *num(double v)
 {
     if (!isfinite(v))
         return cJSON_CreateNull();
     char buf[32];
-    snprintf(buf, sizeof buf, "%.6g", v);
+    snprintf(buf, sizeof buf, "%.7g", v);
     return cJSON_CreateNumber(strtod(buf, NULL));
 }
 
@@ -387,7 +387,7 @@ static int note_of(const web_call *c, const char **note, web_reply *reply, cJSON
 static web_reply h_status(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
     char *s = vw_pipeline_status_json(w->pipe);
@@ -415,13 +415,63 @@ static web_reply h_status(void *ctx, const web_call *c)
     return reply_json(200, o);
 }
 
+static int level_rank(const char *l);
+
+static void on_newest(void *ctx, const alerts_listed *a)
+{
+    cJSON *o = ctx;
+    int open = level_rank(a->level) > 0 && !a->acked_by && strcmp(a->kind, "test") != 0;
+    if (!open) /* recovered, or acknowledged: nothing waits */
+        return;
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "id", (double)a->id);
+    cJSON_AddStringToObject(x, "level", a->level);
+    cJSON_AddStringToObject(x, "kind", a->kind);
+    add_time(x, "t", a->t_ns);
+    cJSON_ReplaceItemInObjectCaseSensitive(o, "alert", x);
+}
+
+/* An asset object's "alert": its newest notification while it is open (not acknowledged, at
+ * watch or worse), else null. */
+static void add_open_alert(alerts_outbox *ob, cJSON *a)
+{
+    cJSON_AddNullToObject(a, "alert");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "id");
+    if (ob && cJSON_IsString(id))
+        alerts_outbox_list_where(ob, id->valuestring, 0, 1, on_newest, a);
+}
+
+/* add_open_alert for one asset object (one) or each of an array of them (many). */
+static void add_open_alerts(vw_webapi *w, cJSON *one, cJSON *many)
+{
+    slot *s = borrow(w);
+    bool none;
+    web_reply r = {0};
+    alerts_outbox *ob = outbox_of(w, s, &none, &r);
+    free(r.body);
+    if (one)
+        add_open_alert(ob, one);
+    cJSON *a;
+    cJSON_ArrayForEach(a, many)
+    {
+        add_open_alert(ob, a);
+    }
+    give_back(w, s);
+}
+
 static web_reply h_assets(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
-    return reply_text(vw_pipeline_assets_json(w->pipe), "the assets");
+    char *s = vw_pipeline_assets_json(w->pipe);
+    cJSON *o = s ? cJSON_Parse(s) : NULL;
+    free(s);
+    if (!o)
+        return reply_error(500, "could not build the assets");
+    add_open_alerts(w, NULL, cJSON_GetObjectItemCaseSensitive(o, "assets"));
+    return reply_json(200, o);
 }
 
 static const char *const family_names[] = {"bpfo", "bpfi", "bsf", "ftf"};
@@ -435,7 +485,7 @@ static double order_of(const dsp_bearing_orders *o, int k)
 static web_reply h_asset(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     const vw_cfg_asset *as;
     if (only(c, (const char *const[]){NULL}, &r) < 0 || !(as = asset_of(w, c, &r)))
         return r;
@@ -469,13 +519,38 @@ static web_reply h_asset(void *ctx, const web_call *c)
     }
     if (as->rpm > 0)
         add_num(o, "rpm", as->rpm);
+    /* each channel's span of data in the history: the dashboard's "all" range */
+    slot *sl = borrow(w);
+    store_reader *rd = reader_of(w, sl, &r);
+    const cJSON *sensor;
+    cJSON_ArrayForEach(sensor, cJSON_GetObjectItemCaseSensitive(o, "sensors"))
+    {
+        const cJSON *sid = cJSON_GetObjectItemCaseSensitive(sensor, "id");
+        cJSON *chn;
+        cJSON_ArrayForEach(chn, cJSON_GetObjectItemCaseSensitive(sensor, "channels"))
+        {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(chn, "channel");
+            int64_t first, last;
+            if (rd && cJSON_IsString(sid) && cJSON_IsString(name) &&
+                store_reader_span(rd, sid->valuestring, name->valuestring, &first, &last) == 0) {
+                cJSON_AddNumberToObject(chn, "t_first", round((double)first / 1e6) / 1e3);
+                cJSON_AddNumberToObject(chn, "t_last", round((double)last / 1e6) / 1e3);
+            } else {
+                cJSON_AddNullToObject(chn, "t_first");
+                cJSON_AddNullToObject(chn, "t_last");
+            }
+        }
+    }
+    give_back(w, sl);
+    free(r.body);
+    add_open_alerts(w, o, NULL);
     return reply_json(200, o);
 }
 
 static web_reply h_config(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
     return reply_text(vw_config_masked_json(w->cfg), "the configuration");
@@ -556,7 +631,7 @@ static web_reply h_trend(void *ctx, const web_call *c)
     cJSON_AddNumberToObject(o, "to", round((double)to / 1e6) / 1e3);
     cJSON_AddStringToObject(o, "resolution", out.resolution ? out.resolution : "raw");
     double bucket_ns = (double)(to - from) / (double)np;
-    add_num(o, "bucket_s", bucket_ns / 1e9);
+    cJSON_AddNumberToObject(o, "bucket_s", round(bucket_ns / 1e6) / 1e3);
     cJSON *t = cJSON_AddArrayToObject(o, "t");
     for (size_t i = 0; i < np; i++)
         cJSON_AddItemToArray(t, cJSON_CreateNumber(round((double)from / 1e6 + (double)i * bucket_ns / 1e6) / 1e3));
@@ -662,7 +737,7 @@ static web_reply h_spectrum(void *ctx, const web_call *c)
         cJSON_AddItemToArray(a, num(v[i]));
     free(v);
     add_num(o, "shaft_hz", shaft);
-    add_markers(o, &ch, shaft, df * (double)n);
+    add_markers(o, &ch, shaft, fmax > 0 && fmax < df * (double)n ? fmax : df * (double)n);
     return reply_json(200, o);
 }
 
@@ -706,9 +781,10 @@ static web_reply h_waterfall(void *ctx, const web_call *c)
         cJSON *row = cJSON_CreateArray();
         for (size_t k = 0; k < ncols; k++) {
             double x = v[i * ncols + k];
-            double d = x > 0 ? 20 * log10(x) : -200;
-            if (d < -200)
-                d = -200;
+            /* amplitude in g: 20·log10; the squared envelope is a power (g²): 10·log10 */
+            double d = x > 0 ? (envelope ? 10 : 20) * log10(x) : -300;
+            if (d < -300)
+                d = -300;
             if (x > 0) {
                 lo = d < lo ? d : lo;
                 hi = d > hi ? d : hi;
@@ -834,7 +910,7 @@ static web_reply h_events(void *ctx, const web_call *c)
 {
     static const char *const allowed[] = {"asset", "kind", "from", "to", "limit", NULL};
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     if (only(c, allowed, &r) < 0)
         return r;
     const char *asset = web_query_get(c->query, "asset"), *kind = web_query_get(c->query, "kind");
@@ -850,7 +926,7 @@ static web_reply h_states(void *ctx, const web_call *c)
 {
     static const char *const allowed[] = {"from", "to", "limit", NULL};
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     const vw_cfg_asset *as;
     if (only(c, allowed, &r) < 0 || !(as = asset_of(w, c, &r)))
         return r;
@@ -860,7 +936,7 @@ static web_reply h_states(void *ctx, const web_call *c)
 static web_reply h_maintenance(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     const vw_cfg_asset *as;
     const char *note;
     cJSON *body = NULL;
@@ -870,7 +946,7 @@ static web_reply h_maintenance(void *ctx, const web_call *c)
         cJSON_Delete(body);
         return r;
     }
-    int rc = vw_pipeline_maintenance(w->pipe, as->id);
+    int rc = vw_pipeline_maintenance_by(w->pipe, as->id, c->user, note);
     if (rc < 0) {
         cJSON_Delete(body);
         return reply_error(500, "maintenance on %s: %s", as->id, strerror(-rc));
@@ -1202,7 +1278,7 @@ static void metric_head(text *t, const char *name, const char *type, const char 
 static web_reply h_metrics(void *ctx, const web_call *c)
 {
     vw_webapi *w = ctx;
-    web_reply r;
+    web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
     char *s = vw_pipeline_status_json(w->pipe);
