@@ -74,6 +74,7 @@ BENCH_HIST := $(BUILD)/bench/bench_history
 BENCH_MODELS := $(BUILD)/bench/bench_models
 BENCH_STREAM := $(BUILD)/bench/bench_stream
 BENCH_ALERTS := $(BUILD)/bench/bench_alerts
+BENCH_HREAD := $(BUILD)/bench/bench_history_read
 
 # the dashboard: web/dashboard/src → build/dashboard (uPlot and esbuild from npm, installed from
 # the committed lock file; nothing is fetched when the box runs)
@@ -143,7 +144,7 @@ run: deps
 	@$(BUILD)/vibewatch run
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS) $(BENCH_STREAM) $(BENCH_ALERTS)
+	@$(MAKE) --no-print-directory all dashboard $(BENCH_BIN) $(BENCH_ACQ) $(BENCH_HIST) $(BENCH_MODELS) $(BENCH_STREAM) $(BENCH_ALERTS) $(BENCH_HREAD)
 	@$(BENCH_BIN) $${VW_DATA:-../shared/data}/cwru
 	@echo
 	@sh bench/bench_acq.sh $(BUILD) $${VW_BENCH_SECONDS:-5}
@@ -158,9 +159,13 @@ bench: deps
 	@echo
 	@$(BENCH_ALERTS)
 	@echo
+	@$(BENCH_HREAD)
+	@echo
+	@sh bench/bench_web.sh $(BUILD)
+	@echo
 	@sh bench/bench_alerts.sh $(BUILD)
 
 clean:
 	rm -rf build vibewatch tests/out
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d $(BENCH_ALERTS).d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d $(BENCH_ALERTS).d $(BENCH_HREAD).d
