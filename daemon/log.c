@@ -81,3 +81,14 @@ void vw_log_recovered(vw_log_limiter *l, const char *module, const char *what)
     vw_log(VW_LOG_NOTICE, module, "%s recovered%s", what, l->repeats ? " (after further failures not logged)" : "");
     memset(l, 0, sizeof *l);
 }
+
+void vw_iso8601(int64_t t_ns, char *buf, size_t len)
+{
+    time_t sec = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : (t_ns - 999999999) / 1000000000);
+    int ms = (int)(((t_ns - (int64_t)sec * 1000000000) / 1000000) % 1000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%.20s.%03dZ", base, ms < 0 ? 0 : ms);
+}

@@ -7,11 +7,15 @@
 #define VW_DAEMON_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum vw_log_level { VW_LOG_ERR = 3, VW_LOG_WARNING = 4, VW_LOG_NOTICE = 5, VW_LOG_INFO = 6, VW_LOG_DEBUG = 7 };
 
 void vw_log(enum vw_log_level level, const char *module, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A time as ISO 8601 UTC with milliseconds, "2026-11-29T04:20:00.250Z" (the API's and the replay
+ * lines' form); buf of 32 bytes suffices. */
+void vw_iso8601(int64_t t_ns, char *buf, size_t len);
 /* Lines above this level are not written (default VW_LOG_INFO). */
 void vw_log_set_level(enum vw_log_level max);
 

@@ -566,7 +566,6 @@ static void *worker_main(void *arg)
 /* ---- the history sink --------------------------------------------------------------------- */
 
 static void add_num(cJSON *o, const char *key, double v);
-static void iso8601(int64_t t_ns, char *buf, size_t len);
 
 void vw_pipeline_set_publish(vw_pipeline *p, void (*fn)(void *ctx, const char *event, const char *json), void *ctx)
 {
@@ -583,7 +582,7 @@ static void publish_snapshot(vw_pipeline *p, const result *r, const char *asset,
     pthread_mutex_lock(&p->publish_lock);
     if (p->publish) {
         char t[40];
-        iso8601(r->t_ns, t, sizeof t);
+        vw_iso8601(r->t_ns, t, sizeof t);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "asset", asset);
         cJSON_AddStringToObject(o, "sensor", sensor);
@@ -602,17 +601,6 @@ static void publish_snapshot(vw_pipeline *p, const result *r, const char *asset,
         free(text);
     }
     pthread_mutex_unlock(&p->publish_lock);
-}
-
-static void iso8601(int64_t t_ns, char *buf, size_t len)
-{
-    time_t sec = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : (t_ns - 999999999) / 1000000000);
-    int ms = (int)(((t_ns - (int64_t)sec * 1000000000) / 1000000) % 1000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%.20s.%03dZ", base, ms < 0 ? 0 : ms);
 }
 
 static cJSON *features_json(const double *feat)
@@ -656,7 +644,7 @@ static void monitor_json(cJSON *o, const models_monitor_output *mo)
     add_num(o, "p_fail_14d", mo->p_fail_14d);
     if (mo->onset) {
         char t[40];
-        iso8601((int64_t)llround(mo->onset_h * 3.6e12), t, sizeof t);
+        vw_iso8601((int64_t)llround(mo->onset_h * 3.6e12), t, sizeof t);
         cJSON_AddStringToObject(o, "onset", t);
     }
     if (isfinite(mo->hi))
@@ -672,7 +660,7 @@ static void print_event_line(vw_pipeline *p, const result *r, const char *axis, 
     const sensor_rt *s = &p->sensors[r->sensor];
     const vw_cfg_asset *as = &p->cfg->assets[s->asset];
     char t[40];
-    iso8601(r->t_ns, t, sizeof t);
+    vw_iso8601(r->t_ns, t, sizeof t);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "event", kind);
     cJSON_AddStringToObject(o, "t", t);
@@ -695,7 +683,7 @@ static void print_json_line(vw_pipeline *p, const result *r, const char *axis)
     const sensor_rt *s = &p->sensors[r->sensor];
     const vw_cfg_asset *as = &p->cfg->assets[s->asset];
     char t[40];
-    iso8601(r->t_ns, t, sizeof t);
+    vw_iso8601(r->t_ns, t, sizeof t);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "t", t);
     cJSON_AddStringToObject(o, "asset", as->id);
@@ -1299,7 +1287,7 @@ static cJSON *queue_json(const char *name, vw_queue *q)
     return o;
 }
 
-char *vw_pipeline_status_json(vw_pipeline *p)
+cJSON *vw_pipeline_status(vw_pipeline *p)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", VW_VERSION_STRING);
@@ -1356,9 +1344,7 @@ char *vw_pipeline_status_json(vw_pipeline *p)
         cJSON_AddNumberToObject(d, "free_bytes", (double)vfs.f_bavail * (double)vfs.f_frsize);
         cJSON_AddNumberToObject(d, "total_bytes", (double)vfs.f_blocks * (double)vfs.f_frsize);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    return o;
 }
 
 /* How much a channel's state asks for attention: the worst decides an asset's colour. */
@@ -1427,7 +1413,7 @@ static void channel_json(vw_pipeline *p, cJSON *co, const latest *l, const char 
         return;
     }
     char t[40];
-    iso8601(l->t_ns, t, sizeof t);
+    vw_iso8601(l->t_ns, t, sizeof t);
     cJSON_AddStringToObject(co, "t", t);
     add_num(co, "age_s", (double)(mono_ns() - l->seen_mono_ns) / 1e9);
     cJSON_AddStringToObject(co, "state", l->state);
@@ -1446,7 +1432,7 @@ static void asset_summary_json(cJSON *ao, const asset_sum *a)
     cJSON_AddStringToObject(ao, "state", a->state);
     if (a->t_ns > INT64_MIN) {
         char t[40];
-        iso8601(a->t_ns, t, sizeof t);
+        vw_iso8601(a->t_ns, t, sizeof t);
         cJSON_AddStringToObject(ao, "last_seen", t);
         add_num(ao, "age_s", (double)(mono_ns() - a->seen_ns) / 1e9);
     } else {
@@ -1543,7 +1529,7 @@ static int first_sensor_of(const vw_pipeline *p, unsigned a)
     return idx;
 }
 
-char *vw_pipeline_assets_json(vw_pipeline *p)
+cJSON *vw_pipeline_assets(vw_pipeline *p)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *arr = cJSON_AddArrayToObject(root, "assets");
@@ -1566,12 +1552,10 @@ char *vw_pipeline_assets_json(vw_pipeline *p)
         if (state_rank(sums[order[k]].state) >= state_rank("sensor_fault") ||
             (isfinite(sums[order[k]].p7) && sums[order[k]].p7 >= 0.05))
             cJSON_AddItemToArray(att, cJSON_CreateString(p->cfg->assets[order[k]].id));
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    return s;
+    return root;
 }
 
-char *vw_pipeline_asset_json(vw_pipeline *p, const char *asset_id)
+cJSON *vw_pipeline_asset(vw_pipeline *p, const char *asset_id)
 {
     for (unsigned a = 0; a < p->cfg->nassets; a++) {
         if (strcmp(p->cfg->assets[a].id, asset_id) != 0)
@@ -1589,9 +1573,7 @@ char *vw_pipeline_asset_json(vw_pipeline *p, const char *asset_id)
             }
         pthread_mutex_unlock(&p->lock);
         add_num(ao, "shaft_hz", shaft);
-        char *s = cJSON_PrintUnformatted(ao);
-        cJSON_Delete(ao);
-        return s;
+        return ao;
     }
     return NULL;
 }

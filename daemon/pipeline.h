@@ -68,11 +68,13 @@ int vw_pipeline_ack(vw_pipeline *p, const char *asset_id, const char *user, cons
  * alerts.delivery.stopped_after raises "acquisition stopped"; its next snapshot clears it. */
 void vw_pipeline_watchdog(vw_pipeline *p);
 
-/* For the HTTP API (thread-safe; malloc'd JSON text). */
-char *vw_pipeline_status_json(vw_pipeline *p);
-char *vw_pipeline_assets_json(vw_pipeline *p);   /* {"assets": […], "attention": […]} (web/API.md) */
+/* For the HTTP API (thread-safe): documents as cJSON trees the caller deletes; NULL when out of
+ * memory. */
+struct cJSON;
+struct cJSON *vw_pipeline_status(vw_pipeline *p);
+struct cJSON *vw_pipeline_assets(vw_pipeline *p); /* {"assets": […], "attention": […]} (web/API.md) */
 /* One asset as in the list plus "shaft_hz" (the latest estimate); NULL for an unknown id. */
-char *vw_pipeline_asset_json(vw_pipeline *p, const char *asset_id);
+struct cJSON *vw_pipeline_asset(vw_pipeline *p, const char *asset_id);
 /* The live updates' hook: fn(ctx, "snapshot", JSON) after each stored snapshot, from the sink
  * thread, never concurrently. fn must not block; NULL removes it (returns once no call runs). */
 void vw_pipeline_set_publish(vw_pipeline *p, void (*fn)(void *ctx, const char *event, const char *json), void *ctx);

@@ -89,6 +89,16 @@ static web_reply reply_text(char *doc, const char *what)
     return (web_reply){.status = 200, .body = doc};
 }
 
+/* Publishes a live update (web_publish) made of a tree, which it deletes. */
+static void publish_tree(vw_webapi *w, const char *event, cJSON *o)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s)
+        web_publish(w->srv, event, s);
+    free(s);
+}
+
 /* A number with 7 significant digits (beyond any sensor's precision), or null. */
 static cJSON *num(double v)
 {
@@ -101,21 +111,10 @@ static cJSON *num(double v)
 
 static void add_num(cJSON *o, const char *key, double v) { cJSON_AddItemToObject(o, key, num(v)); }
 
-static void iso8601(int64_t t_ns, char *buf, size_t len)
-{
-    time_t sec = (time_t)(t_ns >= 0 ? t_ns / 1000000000 : (t_ns - 999999999) / 1000000000);
-    int ms = (int)(((t_ns - (int64_t)sec * 1000000000) / 1000000) % 1000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%.20s.%03dZ", base, ms < 0 ? 0 : ms);
-}
-
 static void add_time(cJSON *o, const char *key, int64_t t_ns)
 {
     char t[40];
-    iso8601(t_ns, t, sizeof t);
+    vw_iso8601(t_ns, t, sizeof t);
     cJSON_AddStringToObject(o, key, t);
 }
 
@@ -390,9 +389,7 @@ static web_reply h_status(void *ctx, const web_call *c)
     web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
-    char *s = vw_pipeline_status_json(w->pipe);
-    cJSON *o = s ? cJSON_Parse(s) : NULL;
-    free(s);
+    cJSON *o = vw_pipeline_status(w->pipe);
     if (!o)
         return reply_error(500, "could not build the status");
     web_stats st;
@@ -465,9 +462,7 @@ static web_reply h_assets(void *ctx, const web_call *c)
     web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
-    char *s = vw_pipeline_assets_json(w->pipe);
-    cJSON *o = s ? cJSON_Parse(s) : NULL;
-    free(s);
+    cJSON *o = vw_pipeline_assets(w->pipe);
     if (!o)
         return reply_error(500, "could not build the assets");
     add_open_alerts(w, NULL, cJSON_GetObjectItemCaseSensitive(o, "assets"));
@@ -489,9 +484,7 @@ static web_reply h_asset(void *ctx, const web_call *c)
     const vw_cfg_asset *as;
     if (only(c, (const char *const[]){NULL}, &r) < 0 || !(as = asset_of(w, c, &r)))
         return r;
-    char *s = vw_pipeline_asset_json(w->pipe, as->id);
-    cJSON *o = s ? cJSON_Parse(s) : NULL;
-    free(s);
+    cJSON *o = vw_pipeline_asset(w->pipe, as->id);
     if (!o)
         return reply_error(500, "could not build asset %s", as->id);
     cJSON *bs = cJSON_AddArrayToObject(o, "bearings");
@@ -959,10 +952,7 @@ static web_reply h_maintenance(void *ctx, const web_call *c)
     cJSON_AddStringToObject(o, "note", note);
     cJSON_AddStringToObject(o, "message", "every channel learns a new baseline from its next snapshot");
     cJSON_Delete(body);
-    char *ev = cJSON_PrintUnformatted(o);
-    if (ev)
-        web_publish(w->srv, "maintenance", ev);
-    free(ev);
+    publish_tree(w, "maintenance", cJSON_Duplicate(o, 1));
     return reply_json(202, o);
 }
 
@@ -1098,6 +1088,21 @@ static int alert_id_of(const web_call *c, int64_t *id, web_reply *r)
     return 0;
 }
 
+/* The start of POST /alerts/{id}/…: no query, a numeric id, the JSON body and its note. -1 with *r
+ * (and *body freed) on a bad request. */
+static int alert_post(const web_call *c, int64_t *id, const char **note, cJSON **body, web_reply *r)
+{
+    *body = NULL;
+    if (only(c, (const char *const[]){NULL}, r) < 0 || alert_id_of(c, id, r) < 0)
+        return -1;
+    if (note_of(c, note, r, body) < 0) {
+        cJSON_Delete(*body);
+        *body = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 static void publish_alert(vw_webapi *w, int64_t id, const char *asset, const char *kind, const char *user)
 {
     cJSON *o = cJSON_CreateObject();
@@ -1106,11 +1111,7 @@ static void publish_alert(vw_webapi *w, int64_t id, const char *asset, const cha
     cJSON_AddStringToObject(o, "kind", kind);
     if (user)
         cJSON_AddStringToObject(o, "by", user);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (s)
-        web_publish(w->srv, "alert", s);
-    free(s);
+    publish_tree(w, "alert", o);
 }
 
 static web_reply h_ack(void *ctx, const web_call *c)
@@ -1119,13 +1120,9 @@ static web_reply h_ack(void *ctx, const web_call *c)
     web_reply r = {0};
     int64_t id;
     const char *note;
-    cJSON *body = NULL;
-    if (only(c, (const char *const[]){NULL}, &r) < 0 || alert_id_of(c, &id, &r) < 0)
+    cJSON *body;
+    if (alert_post(c, &id, &note, &body, &r) < 0)
         return r;
-    if (note_of(c, &note, &r, &body) < 0) {
-        cJSON_Delete(body);
-        return r;
-    }
     char asset[VW_CFG_MAX_ID + 1] = "";
     slot *s = borrow(w);
     bool none;
@@ -1162,13 +1159,9 @@ static web_reply h_label(void *ctx, const web_call *c)
     web_reply r = {0};
     int64_t id;
     const char *note;
-    cJSON *body = NULL;
-    if (only(c, (const char *const[]){NULL}, &r) < 0 || alert_id_of(c, &id, &r) < 0)
+    cJSON *body;
+    if (alert_post(c, &id, &note, &body, &r) < 0)
         return r;
-    if (note_of(c, &note, &r, &body) < 0) {
-        cJSON_Delete(body);
-        return r;
-    }
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "label");
     const char *label = NULL;
     if (!l || (!cJSON_IsNull(l) && !(cJSON_IsString(l) && (!strcmp(l->valuestring, "true_alarm") ||
@@ -1264,6 +1257,16 @@ static void label_value(char *out, size_t len, const char *v)
     out[o] = 0;
 }
 
+/* asset="…",sensor="…" of a source in the status. */
+static void source_labels(const cJSON *x, char *out, size_t len)
+{
+    char sensor[200], asset[200];
+    const cJSON *sv = cJSON_GetObjectItemCaseSensitive(x, "sensor"), *av = cJSON_GetObjectItemCaseSensitive(x, "asset");
+    label_value(sensor, sizeof sensor, cJSON_IsString(sv) ? sv->valuestring : "");
+    label_value(asset, sizeof asset, cJSON_IsString(av) ? av->valuestring : "");
+    snprintf(out, len, "asset=\"%s\",sensor=\"%s\"", asset, sensor);
+}
+
 static double jnum(const cJSON *o, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -1281,9 +1284,7 @@ static web_reply h_metrics(void *ctx, const web_call *c)
     web_reply r = {0};
     if (only(c, (const char *const[]){NULL}, &r) < 0)
         return r;
-    char *s = vw_pipeline_status_json(w->pipe);
-    cJSON *st = s ? cJSON_Parse(s) : NULL;
-    free(s);
+    cJSON *st = vw_pipeline_status(w->pipe);
     if (!st)
         return reply_error(500, "could not build the metrics");
     text t = {0};
@@ -1312,24 +1313,19 @@ static web_reply h_metrics(void *ctx, const web_call *c)
         const cJSON *x;
         cJSON_ArrayForEach(x, sources)
         {
-            char sensor[200], asset[200];
-            const cJSON *sv = cJSON_GetObjectItemCaseSensitive(x, "sensor"), *av = cJSON_GetObjectItemCaseSensitive(x, "asset");
-            label_value(sensor, sizeof sensor, cJSON_IsString(sv) ? sv->valuestring : "");
-            label_value(asset, sizeof asset, cJSON_IsString(av) ? av->valuestring : "");
-            put(&t, "%s{asset=\"%s\",sensor=\"%s\"} %.17g\n", src[k].name, asset, sensor, jnum(x, src[k].key));
+            char labels[420];
+            source_labels(x, labels, sizeof labels);
+            put(&t, "%s{%s} %.17g\n", src[k].name, labels, jnum(x, src[k].key));
         }
     }
     metric_head(&t, "vibewatch_source_running", "gauge", "1 while the sensor's source delivers samples.");
     const cJSON *x;
     cJSON_ArrayForEach(x, sources)
     {
-        char sensor[200], asset[200];
-        const cJSON *sv = cJSON_GetObjectItemCaseSensitive(x, "sensor"), *av = cJSON_GetObjectItemCaseSensitive(x, "asset"),
-                    *state = cJSON_GetObjectItemCaseSensitive(x, "state");
-        label_value(sensor, sizeof sensor, cJSON_IsString(sv) ? sv->valuestring : "");
-        label_value(asset, sizeof asset, cJSON_IsString(av) ? av->valuestring : "");
-        put(&t, "vibewatch_source_running{asset=\"%s\",sensor=\"%s\"} %d\n", asset, sensor,
-            cJSON_IsString(state) && strcmp(state->valuestring, "running") == 0);
+        char labels[420];
+        const cJSON *state = cJSON_GetObjectItemCaseSensitive(x, "state");
+        source_labels(x, labels, sizeof labels);
+        put(&t, "vibewatch_source_running{%s} %d\n", labels, cJSON_IsString(state) && strcmp(state->valuestring, "running") == 0);
     }
     static const struct {
         const char *key, *name, *type, *help;
@@ -1494,11 +1490,7 @@ static void on_new_alert(void *ctx, const alerts_listed *a)
     cJSON_AddStringToObject(o, "asset", a->asset);
     cJSON_AddStringToObject(o, "level", a->level);
     cJSON_AddStringToObject(o, "kind", a->kind);
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (s)
-        web_publish(w->srv, "alert", s);
-    free(s);
+    publish_tree(w, "alert", o);
 }
 
 static void on_first_alert(void *ctx, const alerts_listed *a)
@@ -1519,11 +1511,7 @@ void vw_webapi_tick(vw_webapi *w)
         vw_pipeline_summary(w->pipe, line, sizeof line);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "summary", line);
-        char *s = cJSON_PrintUnformatted(o);
-        cJSON_Delete(o);
-        if (s)
-            web_publish(w->srv, "status", s);
-        free(s);
+        publish_tree(w, "status", o);
     }
     /* alerts decided since the last tick, oldest of them last in the list */
     slot *s = borrow(w);
