@@ -21,6 +21,8 @@
 #define PASSWORD_MAX 1024       /* longer passwords are wrong (crypt refuses them anyway) */
 #define BEARER_MAX 512          /* longer bearer tokens are wrong */
 #define SESSION_HOURS_MAX (24.0 * 366 * 10)
+#define HASHING_MAX 1           /* password checks at once: a yescrypt check takes ~16 MiB, and the
+                                   throttle must see each failure before the next check starts */
 
 /* ---- SHA-256 (FIPS 180-4) -------------------------------------------------------------------- */
 
@@ -482,6 +484,8 @@ struct web_auth {
     const char *dummy_hash;      /* hashed for an unknown user: the first user's (same kind and cost) */
     double clock_offset;         /* web_auth_test_clock; under mu */
     uint64_t seq;
+    pthread_cond_t gate;         /* broadcast when a password check ends (under mu) */
+    unsigned hashing;            /* password checks running (under mu), at most HASHING_MAX */
     auth_session sessions[WEB_AUTH_MAX_SESSIONS];
     auth_throttle throttle[WEB_AUTH_MAX_THROTTLE];
 };
@@ -536,8 +540,10 @@ static web_auth *fail_new(web_auth *a, int locked, char *err, size_t errlen, con
     }
     if (a) {
         free_config(a);
-        if (locked)
+        if (locked) {
+            pthread_cond_destroy(&a->gate);
             pthread_mutex_destroy(&a->mu);
+        }
         explicit_bzero(a, sizeof *a);
         free(a);
     }
@@ -559,6 +565,10 @@ web_auth *web_auth_new(const web_auth_config *c, char *err, size_t errlen)
         return fail_new(NULL, 0, err, errlen, "out of memory");
     if (pthread_mutex_init(&a->mu, NULL) != 0)
         return fail_new(a, 0, err, errlen, "cannot make a mutex");
+    if (pthread_cond_init(&a->gate, NULL) != 0) {
+        pthread_mutex_destroy(&a->mu);
+        return fail_new(a, 0, err, errlen, "cannot make a condition variable");
+    }
     a->anonymous = c->anonymous;
     double h = c->session_hours;
     if (!(h > 0) || !isfinite(h))
@@ -627,6 +637,7 @@ void web_auth_free(web_auth *a)
     if (!a)
         return;
     free_config(a);
+    pthread_cond_destroy(&a->gate);
     pthread_mutex_destroy(&a->mu);
     explicit_bzero(a, sizeof *a);
     free(a);
@@ -787,9 +798,22 @@ int web_auth_login(web_auth *a, const char *user, const char *password, const ch
     throttle_key('a', remote, kaddr);
     throttle_key('u', user, kuser);
 
+    /* The throttle is asked before the password is checked, and again once this attempt's turn
+     * to check it has come: checks run one at a time (HASHING_MAX), so concurrent attempts
+     * cannot all pass the throttle before any of their failures is counted, nor each hold a
+     * hash's memory. */
     pthread_mutex_lock(&a->mu);
-    double now = mono_now(a);
-    unsigned wa = throttle_wait(a, kaddr, now), wu = throttle_wait(a, kuser, now);
+    unsigned wa, wu;
+    for (;;) {
+        double now = mono_now(a);
+        wa = throttle_wait(a, kaddr, now);
+        wu = throttle_wait(a, kuser, now);
+        if (wa || wu || a->hashing < HASHING_MAX)
+            break;
+        pthread_cond_wait(&a->gate, &a->mu);
+    }
+    if (!wa && !wu)
+        a->hashing++;
     pthread_mutex_unlock(&a->mu);
     if (wa || wu) {
         if (retry_after_s)
@@ -800,22 +824,32 @@ int web_auth_login(web_auth *a, const char *user, const char *password, const ch
     /* users are fixed after web_auth_new: no lock needed to read them */
     const auth_user *u = strlen(user) <= USER_NAME_MAX ? user_find(a, user) : NULL;
     int ok = crypt_check(u ? u->hash : a->dummy_hash, password);
-    if (ok < 0)
+    if (ok < 0) {
+        pthread_mutex_lock(&a->mu);
+        a->hashing--;
+        pthread_cond_broadcast(&a->gate);
+        pthread_mutex_unlock(&a->mu);
         return ok;
+    }
     if (!u)
         ok = 0;
 
     char sid_new[WEB_AUTH_TOKEN_CHARS + 1], csrf[WEB_AUTH_TOKEN_CHARS + 1];
+    int trc = 0;
     if (ok) {
-        int rc = random_token(sid_new);
-        if (rc == 0)
-            rc = random_token(csrf);
-        if (rc < 0)
-            return rc;
+        trc = random_token(sid_new);
+        if (trc == 0)
+            trc = random_token(csrf);
     }
 
     pthread_mutex_lock(&a->mu);
-    now = mono_now(a);
+    a->hashing--; /* a failure is counted below, under mu, before a waiting check can go on */
+    pthread_cond_broadcast(&a->gate);
+    if (trc < 0) {
+        pthread_mutex_unlock(&a->mu);
+        return trc;
+    }
+    double now = mono_now(a);
     if (!ok) {
         throttle_fail(a, kaddr, now);
         throttle_fail(a, kuser, now);

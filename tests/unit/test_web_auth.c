@@ -700,6 +700,50 @@ static void test_throttle_bounded(void)
     web_auth_free(a);
 }
 
+/* Concurrent wrong passwords for one user from one address: every attempt used to pass the
+ * throttle before any failure was counted (64 parallel guesses instead of 5, each holding a
+ * yescrypt's 16 MiB). Checks now run one at a time and re-ask the throttle. */
+typedef struct guesser {
+    web_auth *a;
+    int rc;
+} guesser;
+
+static void *guess(void *arg)
+{
+    guesser *g = arg;
+    unsigned retry;
+    g->rc = login(g->a, "bo", "wrong", "10.7.7.7", &retry);
+    return NULL;
+}
+
+static void test_throttle_concurrent(void)
+{
+    web_auth *a = make_auth(WEB_ROLE_NONE, 12, 0, NULL, 0);
+    if (!a)
+        return;
+    enum { N = 12 };
+    guesser g[N];
+    pthread_t th[N];
+    int started = 0;
+    for (int i = 0; i < N; i++) {
+        g[i] = (guesser){ a, 0 };
+        if (pthread_create(&th[i], NULL, guess, &g[i]) != 0)
+            break;
+        started++;
+    }
+    int refused = 0, checked = 0;
+    for (int i = 0; i < started; i++) {
+        pthread_join(th[i], NULL);
+        refused += g[i].rc == -EAGAIN;
+        checked += g[i].rc == -EACCES;
+    }
+    T_CHECK(started == N, "started %d threads", started);
+    T_CHECK(checked == WEB_AUTH_FAIL_LIMIT && refused == N - WEB_AUTH_FAIL_LIMIT,
+            "%d concurrent guesses: %d checked, %d throttled (want %d checked)", N, checked, refused,
+            WEB_AUTH_FAIL_LIMIT);
+    web_auth_free(a);
+}
+
 /* ---- threads ------------------------------------------------------------------------------------ */
 
 typedef struct worker {
@@ -781,6 +825,7 @@ int main(void)
     T_RUN(test_throttle);
     T_RUN(test_throttle_keys);
     T_RUN(test_throttle_bounded);
+    T_RUN(test_throttle_concurrent);
     T_RUN(test_threads);
     return t_done();
 }
