@@ -32,6 +32,8 @@
 #define MAX_NOTE 1000                   /* bytes of a note */
 #define MAX_TREND_FEATURES 8
 #define STATUS_EVERY_NS (10LL * 1000000000LL)
+#define HEAVY_MAX 2                     /* trends, spectra, waterfalls, waveforms built at once */
+#define MAX_CELLS 100000                /* a waterfall's rows × points */
 
 typedef struct slot {
     store_reader *reader;
@@ -49,6 +51,7 @@ struct vw_webapi {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     slot slots[POOL];
+    unsigned heavy;                    /* heavy documents being built (under lock; freed signals) */
     int64_t next_status_ns;
     int64_t last_alert_id;             /* the newest alert published (tick thread only) */
 };
@@ -131,13 +134,18 @@ int vw_webapi_parse_time(const char *s, int64_t *t_ns)
         *t_ns = (int64_t)llround(v * 1e9);
         return 0;
     }
+    /* exactly YYYY-MM-DDTHH:MM:SS, then Z or .fff…Z */
+    size_t len = strlen(s);
+    if (len < 20 || (len == 20 && s[19] != 'Z') || (len > 20 && (s[19] != '.' || !isdigit((unsigned char)s[20]))))
+        return -EINVAL;
+    for (size_t i = 0; i < 19; i++)
+        if (i == 4 || i == 7 ? s[i] != '-' : i == 10 ? s[i] != 'T' : i == 13 || i == 16 ? s[i] != ':' : !isdigit((unsigned char)s[i]))
+            return -EINVAL;
     int y, mo, d, h, mi, n = 0;
     double sec;
     if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || s[n] != 'Z' || s[n + 1] ||
         y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || !(sec >= 0 && sec < 61))
         return -EINVAL;
-    if (s[17] < '0' || s[17] > '9' || s[18] < '0' || s[18] > '9' || (s[19] != 'Z' && s[19] != '.'))
-        return -EINVAL; /* two digits of seconds, then Z or a fraction */
     struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
     time_t base = timegm(&tm);
     if (base == (time_t)-1)
@@ -175,11 +183,25 @@ static slot *borrow(vw_webapi *w)
     return s;
 }
 
+/* A free slot now, or NULL (for the main loop, which must not wait behind slow requests). */
+static slot *try_borrow(vw_webapi *w)
+{
+    slot *s = NULL;
+    pthread_mutex_lock(&w->lock);
+    for (int i = 0; i < POOL && !s; i++)
+        if (!w->slots[i].busy)
+            s = &w->slots[i];
+    if (s)
+        s->busy = 1;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
 static void give_back(vw_webapi *w, slot *s)
 {
     pthread_mutex_lock(&w->lock);
     s->busy = 0;
-    pthread_cond_signal(&w->freed);
+    pthread_cond_broadcast(&w->freed); /* waiters for a slot and for a heavy turn */
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -551,6 +573,23 @@ static web_reply h_config(void *ctx, const web_call *c)
 
 /* ---- trends, spectra, waterfall, waveform ---------------------------------------------------------- */
 
+/* These documents hold up to a few MB while they are built: at most HEAVY_MAX at once, so that
+ * many clients asking for big ones queue instead of taking the box's memory. */
+static web_reply bounded(vw_webapi *w, web_reply (*fn)(vw_webapi *, const web_call *), const web_call *c)
+{
+    pthread_mutex_lock(&w->lock);
+    while (w->heavy >= HEAVY_MAX)
+        pthread_cond_wait(&w->freed, &w->lock);
+    w->heavy++;
+    pthread_mutex_unlock(&w->lock);
+    web_reply r = fn(w, c);
+    pthread_mutex_lock(&w->lock);
+    w->heavy--;
+    pthread_cond_broadcast(&w->freed);
+    pthread_mutex_unlock(&w->lock);
+    return r;
+}
+
 static int feature_known(const char *name)
 {
     static const char *const monitor[] = {"anomaly", "threshold", "health", "hi", "rul_h", "rul_lo_h", "rul_hi_h",
@@ -564,10 +603,9 @@ static int feature_known(const char *name)
     return 0;
 }
 
-static web_reply h_trend(void *ctx, const web_call *c)
+static web_reply trend_doc(vw_webapi *w, const web_call *c)
 {
     static const char *const allowed[] = {"sensor", "channel", "features", "from", "to", "points", NULL};
-    vw_webapi *w = ctx;
     web_reply r = {0};
     chan ch;
     long points;
@@ -584,11 +622,13 @@ static web_reply h_trend(void *ctx, const web_call *c)
     for (char *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (nf == MAX_TREND_FEATURES)
             return reply_error(400, "features: at most %d at once", MAX_TREND_FEATURES);
-        if (!feature_known(tok)) {
-            char q[100];
-            web_text_sanitize(q, sizeof q, tok, strlen(tok));
+        char q[100];
+        web_text_sanitize(q, sizeof q, tok, strlen(tok));
+        if (!feature_known(tok))
             return reply_error(400, "features: unknown feature \"%s\"", q);
-        }
+        for (size_t k = 0; k < nf; k++)
+            if (strcmp(names[k], tok) == 0)
+                return reply_error(400, "features: \"%s\" is named twice", q);
         names[nf++] = tok;
     }
     if (nf == 0)
@@ -651,6 +691,8 @@ static web_reply h_trend(void *ctx, const web_call *c)
     return reply_json(200, o);
 }
 
+static web_reply h_trend(void *ctx, const web_call *c) { return bounded(ctx, trend_doc, c); }
+
 /* The shaft speed stored with the snapshot at t (NAN when unknown). */
 static double shaft_at(store_reader *rd, const chan *ch, int64_t t_ns)
 {
@@ -684,10 +726,9 @@ static void add_markers(cJSON *o, const chan *ch, double shaft_hz, double fmax_h
     }
 }
 
-static web_reply h_spectrum(void *ctx, const web_call *c)
+static web_reply spectrum_doc(vw_webapi *w, const web_call *c)
 {
     static const char *const allowed[] = {"sensor", "channel", "kind", "t", "fmax", "points", NULL};
-    vw_webapi *w = ctx;
     web_reply r = {0};
     chan ch;
     long points;
@@ -734,10 +775,11 @@ static web_reply h_spectrum(void *ctx, const web_call *c)
     return reply_json(200, o);
 }
 
-static web_reply h_waterfall(void *ctx, const web_call *c)
+static web_reply h_spectrum(void *ctx, const web_call *c) { return bounded(ctx, spectrum_doc, c); }
+
+static web_reply waterfall_doc(vw_webapi *w, const web_call *c)
 {
     static const char *const allowed[] = {"sensor", "channel", "kind", "from", "to", "rows", "points", "fmax", NULL};
-    vw_webapi *w = ctx;
     web_reply r = {0};
     chan ch;
     long rows, points;
@@ -747,6 +789,8 @@ static web_reply h_waterfall(void *ctx, const web_call *c)
         count_param(c, "rows", 1, 200, 60, &rows, &r) < 0 || count_param(c, "points", 1, 5000, 500, &points, &r) < 0 ||
         number_param(c, "fmax", 1, 1e6, &fmax, &r) < 0)
         return r;
+    if (rows * points > MAX_CELLS)
+        return reply_error(400, "rows × points must be at most %d (asked: %ld × %ld)", MAX_CELLS, rows, points);
     slot *s = borrow(w);
     store_reader *rd = reader_of(w, s, &r);
     int64_t from, to;
@@ -793,10 +837,11 @@ static web_reply h_waterfall(void *ctx, const web_call *c)
     return reply_json(200, o);
 }
 
-static web_reply h_waveform(void *ctx, const web_call *c)
+static web_reply h_waterfall(void *ctx, const web_call *c) { return bounded(ctx, waterfall_doc, c); }
+
+static web_reply waveform_doc(vw_webapi *w, const web_call *c)
 {
     static const char *const allowed[] = {"sensor", "channel", "t", "points", NULL};
-    vw_webapi *w = ctx;
     web_reply r = {0};
     chan ch;
     long points;
@@ -838,6 +883,8 @@ static web_reply h_waveform(void *ctx, const web_call *c)
     free(mx);
     return reply_json(200, o);
 }
+
+static web_reply h_waveform(void *ctx, const web_call *c) { return bounded(ctx, waveform_doc, c); }
 
 /* ---- events and state changes ------------------------------------------------------------------------ */
 
@@ -907,6 +954,8 @@ static web_reply h_events(void *ctx, const web_call *c)
     if (only(c, allowed, &r) < 0)
         return r;
     const char *asset = web_query_get(c->query, "asset"), *kind = web_query_get(c->query, "kind");
+    if (kind && (!*kind || strlen(kind) > 32 || strspn(kind, "abcdefghijklmnopqrstuvwxyz_") != strlen(kind)))
+        return reply_error(400, "kind must be an event kind (state_change, maintenance)");
     if (asset && !vw_config_asset(w->cfg, asset)) {
         char q[160];
         web_text_sanitize(q, sizeof q, asset, strlen(asset));
@@ -944,8 +993,10 @@ static web_reply h_maintenance(void *ctx, const web_call *c)
         cJSON_Delete(body);
         return reply_error(500, "maintenance on %s: %s", as->id, strerror(-rc));
     }
+    char shown[300]; /* one log line: the note's line breaks and controls are not written as such */
+    web_text_sanitize(shown, sizeof shown, note, strlen(note));
     vw_log(VW_LOG_NOTICE, "web", "asset %s: maintenance done, recorded by %s%s%s", as->id, c->user, *note ? ": " : "",
-           note);
+           shown);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "asset", as->id);
     cJSON_AddStringToObject(o, "by", c->user);
@@ -1513,8 +1564,11 @@ void vw_webapi_tick(vw_webapi *w)
         cJSON_AddStringToObject(o, "summary", line);
         publish_tree(w, "status", o);
     }
-    /* alerts decided since the last tick, oldest of them last in the list */
-    slot *s = borrow(w);
+    /* alerts decided since the last tick, oldest of them last in the list; the next tick when every
+     * connection is busy */
+    slot *s = try_borrow(w);
+    if (!s)
+        return;
     bool none;
     web_reply r = {0};
     alerts_outbox *ob = outbox_of(w, s, &none, &r);

@@ -814,9 +814,13 @@ static void waterfall_row(const float *in, size_t n, double df, double ref_df, s
     for (size_t j = 0; j < ncols; j++)
         row[j] = -1; /* not filled yet: spectra are ≥ 0 */
     double out_df = ref_df * (double)m;
+    if (!(df > 0) || !(out_df > 0) || !isfinite(df) || !isfinite(out_df)) { /* a damaged row: nothing of it */
+        memset(row, 0, ncols * sizeof *row);
+        return;
+    }
     for (size_t b = 0; b < n; b++) {
         double c = floor((double)b * df / out_df);
-        if (c >= (double)ncols)
+        if (!(c >= 0) || c >= (double)ncols)
             break;
         size_t j = (size_t)c;
         if (in[b] > row[j])
@@ -909,6 +913,10 @@ int store_reader_waterfall(store_reader *r, const char *sensor, const char *chan
             if (!pass) {
                 if (n == 0) {
                     ret = -ENOENT;
+                    break;
+                }
+                if (!(df > 0) || !isfinite(df)) { /* a damaged newest row: no reference for the columns */
+                    ret = -EIO;
                     break;
                 }
                 ref_df = df;

@@ -746,17 +746,31 @@ static auth_session *session_find(web_auth *a, const uint8_t idhash[32])
 
 static void session_end(auth_session *s) { explicit_bzero(s, sizeof *s); }
 
-static auth_session *session_slot(web_auth *a, double now)
+/* The slot for a new session of user: the user's own oldest when they have
+ * WEB_AUTH_MAX_SESSIONS_PER_USER already (so one account logging in again and again ends only its
+ * own sessions), else a free or expired one, else the oldest of all. */
+static auth_session *session_slot(web_auth *a, const char *user, double now)
 {
-    auth_session *oldest = NULL;
+    auth_session *oldest = NULL, *free_slot = NULL, *own_oldest = NULL;
+    unsigned own = 0;
     for (size_t i = 0; i < WEB_AUTH_MAX_SESSIONS; i++) {
         auth_session *s = &a->sessions[i];
-        if (!s->used || s->expires_mono <= now)
-            return s;
+        if (!s->used || s->expires_mono <= now) {
+            if (!free_slot)
+                free_slot = s;
+            continue;
+        }
+        if (strcmp(s->user, user) == 0) {
+            own++;
+            if (!own_oldest || s->seq < own_oldest->seq)
+                own_oldest = s;
+        }
         if (!oldest || s->seq < oldest->seq)
             oldest = s;
     }
-    return oldest;
+    if (own >= WEB_AUTH_MAX_SESSIONS_PER_USER)
+        return own_oldest;
+    return free_slot ? free_slot : oldest;
 }
 
 static void anonymous_principal(const web_auth *a, web_principal *out)
@@ -857,7 +871,7 @@ int web_auth_login(web_auth *a, const char *user, const char *password, const ch
         return -EACCES;
     }
     throttle_clear(a, kuser);
-    auth_session *s = session_slot(a, now);
+    auth_session *s = session_slot(a, u->name, now);
     session_end(s);
     s->used = 1;
     sha256(sid_new, WEB_AUTH_TOKEN_CHARS, s->idhash);

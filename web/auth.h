@@ -2,7 +2,8 @@
  * (yescrypt "$y$…" or sha512-crypt "$6$…"), roles, sessions carried by random tokens, API tokens
  * for scripts (kept as SHA-256 only), CSRF tokens, and throttling of failed logins.
  *
- * Memory is bounded: at most WEB_AUTH_MAX_SESSIONS sessions (the oldest is ended to make room) and
+ * Memory is bounded: at most WEB_AUTH_MAX_SESSIONS sessions (a user's own oldest is ended past
+ * WEB_AUTH_MAX_SESSIONS_PER_USER, else the oldest of all to make room) and
  * WEB_AUTH_MAX_THROTTLE throttling records (the oldest forgotten). Thread-safe: one mutex, never
  * held while a password is hashed. Tokens come from getrandom(2): 32 bytes, base64url. */
 #ifndef VW_WEB_AUTH_H
@@ -22,6 +23,7 @@ const char *web_role_name(web_role r);                 /* "none", "viewer", "ope
 int web_role_parse(const char *name, web_role *out);   /* 0 or -EINVAL */
 
 #define WEB_AUTH_MAX_SESSIONS 256
+#define WEB_AUTH_MAX_SESSIONS_PER_USER 16 /* a user's 17th login ends their own oldest session */
 #define WEB_AUTH_MAX_THROTTLE 1024
 #define WEB_AUTH_TOKEN_CHARS 43      /* 32 random bytes in base64url, no padding */
 #define WEB_AUTH_FAIL_LIMIT 5        /* failures within WEB_AUTH_FAIL_WINDOW_S before throttling */

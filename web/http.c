@@ -69,6 +69,7 @@ struct web_server {
     int listen_fd;
     unsigned port;
     int tls;
+    int loopback;   /* listening on a loopback address: only loopback Host headers are answered */
     atomic_int stopping;
     web_auth *auth;
     web_static *files;
@@ -530,6 +531,16 @@ static int decide(web_server *s, struct MHD_Connection *c, web_request *r, const
                              method);
 
     remote_of(c, r->remote, sizeof r->remote);
+    if (s->loopback) {
+        const char *host = header_value(c, MHD_HTTP_HEADER_HOST);
+        if (!web_host_is_loopback(host)) {
+            char echo[100];
+            web_text_sanitize(echo, sizeof echo, host ? host : "", host ? strlen(host) : 0);
+            return respond_error(s, c, r, MHD_HTTP_MISDIRECTED_REQUEST, &close_if_body,
+                                 "this box listens on its loopback address and answers only to Host localhost, "
+                                 "127.0.0.1 or [::1] (not \"%s\")", echo);
+        }
+    }
     if (r->kind == ROUTE_STATIC)
         return -1; /* anyone may load the dashboard (and its login page) */
     resolve_principal(s, c, r);
@@ -673,8 +684,11 @@ static mhd_result serve_stream(web_server *s, struct MHD_Connection *c, web_requ
         struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
         return resp ? queue(s, c, r, MHD_HTTP_OK, resp, &h) : MHD_NO;
     }
-    web_sse_stream *st = web_sse_open(s->sse, header_value(c, MHD_HTTP_HEADER_LAST_EVENT_ID));
+    web_sse_stream *st = web_sse_open(s->sse, header_value(c, MHD_HTTP_HEADER_LAST_EVENT_ID), r->remote);
     if (!st) {
+        if (errno == EMFILE)
+            return respond_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
+                                 "too many live streams from %s (at most %d); close one", r->remote, WEB_SSE_PER_ADDRESS);
         if (errno == EBUSY)
             return respond_error(s, c, r, MHD_HTTP_SERVICE_UNAVAILABLE, NULL,
                                  "too many live streams (at most %u); try again later", s->lim.max_streams);
@@ -981,7 +995,8 @@ web_server *web_start(const web_options *o, const web_api *api, char *err, size_
     s->listen_fd = web_listen_open(o->listen, &s->port, err, errlen);
     if (s->listen_fd < 0)
         goto fail;
-    if (check_exposure(o->listen, web_listen_is_loopback(s->listen_fd), &ac, err, errlen) < 0)
+    s->loopback = web_listen_is_loopback(s->listen_fd);
+    if (check_exposure(o->listen, s->loopback, &ac, err, errlen) < 0)
         goto fail;
     struct stat sock;
     if (fstat(s->listen_fd, &sock) != 0) {

@@ -74,6 +74,10 @@ int web_content_type_is_json(const char *v);
  * header (case-insensitive; a default port, 80 for http and 443 for https, may be left out on
  * either side), else 0 ("null", a missing Host, anything malformed). */
 int web_origin_matches(const char *origin, const char *host);
+/* 1 when a Host header names this machine's loopback: "localhost", 127.0.0.0/8 or [::1], with or
+ * without a port. A server listening on loopback answers only such requests, so that a web page
+ * whose name is re-pointed at 127.0.0.1 (DNS rebinding) cannot reach it. */
+int web_host_is_loopback(const char *host);
 
 /* ---- static.c: the dashboard's files, read once ----------------------------------------------- */
 
@@ -124,9 +128,12 @@ void web_sse_free(web_sse *h); /* accepts NULL; every stream must have been clos
 /* Keeps the event and wakes every stream. 0, or -EINVAL (a bad name, data too long or with CR/LF:
  * dropped and counted), -ENOMEM (dropped and counted). Never blocks on a client. */
 int web_sse_publish(web_sse *h, const char *event, const char *data);
-/* A new stream starting after last_event_id (NULL or not a number: only new events). NULL with
- * errno EBUSY when max_streams are open, ENOMEM, or ESHUTDOWN after web_sse_stop. */
-web_sse_stream *web_sse_open(web_sse *h, const char *last_event_id);
+/* A new stream for the client at address remote, starting after last_event_id (NULL or not a
+ * number: only new events). NULL with errno EBUSY when max_streams are open, EMFILE when remote
+ * has WEB_SSE_PER_ADDRESS open already (one address cannot take every slot), ENOMEM, or
+ * ESHUTDOWN after web_sse_stop. */
+#define WEB_SSE_PER_ADDRESS 4
+web_sse_stream *web_sse_open(web_sse *h, const char *last_event_id, const char *remote);
 /* libmicrohttpd's content reader for a stream (blocks until there is something to send, at most
  * WEB_SSE_HEARTBEAT_S) and its free callback (closes the stream). */
 ssize_t web_sse_read(void *stream, uint64_t pos, char *buf, size_t max);

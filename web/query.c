@@ -7,6 +7,8 @@
  * NUL-terminated (decoding never makes text longer, so the raw length bounds the buffer). */
 #include "web/http_internal.h"
 
+#include <arpa/inet.h>
+
 #include "common/utf8.h"
 
 #include <cJSON.h>
@@ -386,4 +388,25 @@ int web_origin_matches(const char *origin, const char *host)
         split_hostport(host, hlen, &hh, &hhl, &hp, def) < 0)
         return 0;
     return ohl == hhl && strncasecmp(oh, hh, ohl) == 0 && op == hp;
+}
+
+int web_host_is_loopback(const char *host)
+{
+    if (!host)
+        return 0;
+    size_t n = strlen(host);
+    while (n > 0 && is_space(host[n - 1]))
+        n--;
+    const char *h;
+    size_t hl;
+    unsigned long port;
+    if (split_hostport(host, n, &h, &hl, &port, 80) < 0 || hl >= 64)
+        return 0;
+    char name[64];
+    memcpy(name, h, hl);
+    name[hl] = 0;
+    if (strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
+        return 1;
+    struct in_addr a;
+    return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }

@@ -33,6 +33,7 @@ struct web_sse {
     sse_event ring[WEB_SSE_RING];
     uint64_t next_id;       /* the id the next event gets (ids start at 1) */
     unsigned max_streams, open;
+    web_sse_stream *streams; /* the open ones */
     int stopping;
     uint64_t published, dropped;
 };
@@ -41,6 +42,8 @@ struct web_sse {
 
 struct web_sse_stream {
     web_sse *h;
+    web_sse_stream *next_open, *prev_open; /* in h->streams */
+    char remote[64];        /* the client's address */
     uint64_t next;          /* the id of the next event to send */
     int resync;             /* send "event: resync" first */
     struct timespec last;   /* when something was last handed over (monotonic) */
@@ -128,7 +131,7 @@ int web_sse_publish(web_sse *h, const char *event, const char *data)
 static uint64_t newest(const web_sse *h) { return h->next_id - 1; }
 static uint64_t oldest_kept(const web_sse *h) { return h->next_id > WEB_SSE_RING ? h->next_id - WEB_SSE_RING : 1; }
 
-web_sse_stream *web_sse_open(web_sse *h, const char *last_event_id)
+web_sse_stream *web_sse_open(web_sse *h, const char *last_event_id, const char *remote)
 {
     web_sse_stream *st = malloc(sizeof *st);
     if (!st) {
@@ -144,14 +147,23 @@ web_sse_stream *web_sse_open(web_sse *h, const char *last_event_id)
             last = strtoull(last_event_id, NULL, 10);
         }
     }
+    snprintf(st->remote, sizeof st->remote, "%s", remote ? remote : "");
     pthread_mutex_lock(&h->lock);
-    if (h->stopping || h->open >= h->max_streams) {
-        errno = h->stopping ? ESHUTDOWN : EBUSY;
+    unsigned same = 0;
+    for (const web_sse_stream *o = h->streams; o; o = o->next_open)
+        same += strcmp(o->remote, st->remote) == 0;
+    if (h->stopping || h->open >= h->max_streams || same >= WEB_SSE_PER_ADDRESS) {
+        errno = h->stopping ? ESHUTDOWN : same >= WEB_SSE_PER_ADDRESS ? EMFILE : EBUSY;
         pthread_mutex_unlock(&h->lock);
         free(st);
         return NULL;
     }
     h->open++;
+    st->prev_open = NULL;
+    st->next_open = h->streams;
+    if (h->streams)
+        h->streams->prev_open = st;
+    h->streams = st;
     st->h = h;
     st->off = st->len = 0;
     st->resync = 0;
@@ -175,6 +187,12 @@ void web_sse_close(void *stream)
     web_sse *h = st->h;
     pthread_mutex_lock(&h->lock);
     h->open--;
+    if (st->prev_open)
+        st->prev_open->next_open = st->next_open;
+    else
+        h->streams = st->next_open;
+    if (st->next_open)
+        st->next_open->prev_open = st->prev_open;
     pthread_cond_broadcast(&h->changed); /* web_sse_stop may wait for streams to close */
     pthread_mutex_unlock(&h->lock);
     free(st);

@@ -1073,10 +1073,12 @@ def main_checks(a):
             expect_error(cl.req("GET", "/api/v1/assets/p101/trend?points=" + v, cookie=need_login(V)), 400, "points",
                          "points=" + v)
 
-    @check("rows=201 and rows=0 → 400 naming rows; features of 9 names → 400 naming features")
+    @check("rows=201 and rows=0 → 400 naming rows; rows × points over 100 000 → 400; features of 9 names, or one named twice → 400 naming features")
     def _():
         expect_error(cl.req("GET", "/api/v1/assets/p101/waterfall?rows=201", cookie=need_login(V)), 400, "rows")
         expect_error(cl.req("GET", "/api/v1/assets/p101/waterfall?rows=0", cookie=need_login(V)), 400, "rows")
+        expect_error(cl.req("GET", "/api/v1/assets/p101/waterfall?rows=200&points=5000", cookie=need_login(V)), 400, "rows × points")
+        expect_error(cl.req("GET", "/api/v1/assets/p101/trend?features=crest,crest", cookie=need_login(V)), 400, "named twice")
         f9 = ",".join(["accel_rms_g", "accel_peak_g", "crest", "kurtosis", "skewness", "velocity_rms_mm_s",
                        "v1x_mm_s", "v2x_mm_s", "v3x_mm_s"])
         expect_error(cl.req("GET", "/api/v1/assets/p101/trend?features=" + f9, cookie=need_login(V)), 400, "features")

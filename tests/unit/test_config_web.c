@@ -171,7 +171,8 @@ static void test_parse_time(void)
             (long long)t);
     T_CHECK(vw_webapi_parse_time("2026-11-29T04:20:00.250Z", &t) == 0 && t == 1795926000250000000LL, "ISO with ms");
     static const char *const bad[] = {"", "abc", "-5", "1e400", "2026-11-29", "2026-11-29T04:20:00", "2026-13-01T00:00:00Z",
-                                      "2026-11-29T04:20:0Z", "2026-11-29T04:20:00Zjunk", "12abc", "nan", "inf"};
+                                      "2026-11-29T04:20:0Z", "2026-11-29T04:20:00Zjunk", "12abc", "nan", "inf",
+                                      "1970-1-1T1:1:1Z", "2026-11-29T04:20:00.Z", "2026-11-29 04:20:00Z", "+2026-11-29T04:20:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         T_CHECK(vw_webapi_parse_time(bad[i], &t) == -EINVAL, "\"%s\" accepted", bad[i]);
 }

@@ -610,11 +610,41 @@ static void test_documents(void)
         resp_free(&r);
     }
     /* keep-alive: two requests on one connection, the second closing it */
-    static const char two[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n"
-                              "GET /api/v1/assets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    static const char two[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                              "GET /api/v1/assets HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     resp r = fetch_raw(port, two, sizeof two - 1);
     T_CHECK(r.raw && strstr(r.raw, status_doc) && strstr(r.raw, assets_doc), "two requests on one connection");
     resp_free(&r);
+    web_stop(s);
+}
+
+/* DNS rebinding: a server on loopback answers only requests whose Host names loopback. */
+static void test_host_on_loopback(void)
+{
+    stub st;
+    web_server *s = start_stub(&st, NULL);
+    if (!s)
+        return;
+    unsigned port = web_port(s);
+    static const struct {
+        const char *host;
+        int status;
+    } cases[] = {
+        {"evil.example", 421},           {"evil.example:8080", 421}, {"10.0.0.1", 421},      {"127.0.0.1.evil.example", 421},
+        {"localhost.evil.example", 421}, {"", 421},                  {"localhost", 200},     {"LOCALHOST:8080", 200},
+        {"127.0.0.1:1234", 200},         {"127.9.9.9", 200},         {"[::1]:8080", 200},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256];
+        int n = snprintf(req, sizeof req, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                         cases[i].host);
+        resp r = fetch_raw(port, req, (size_t)n);
+        T_CHECK(r.status == cases[i].status, "Host \"%s\": status %d, want %d", cases[i].host, r.status, cases[i].status);
+        if (cases[i].status == 421)
+            T_CHECK(r.raw && strstr(r.raw, "answers only to Host localhost"), "Host \"%s\": the answer says why: %.300s",
+                    cases[i].host, r.raw ? r.raw : "");
+        resp_free(&r);
+    }
     web_stop(s);
 }
 
@@ -711,32 +741,32 @@ static void test_request_bodies(void)
     if (!s)
         return;
     unsigned port = web_port(s);
-    static const char small[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello";
+    static const char small[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello";
     resp r = fetch_raw(port, small, sizeof small - 1);
     check_error(&r, 400, "a GET request takes no body", "GET with a small body");
     check_header(&r, "Connection", "close", "GET with a small body");
     resp_free(&r);
 
-    static const char chunked[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    static const char chunked[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                                   "5\r\nhello\r\n0\r\n\r\n";
     r = fetch_raw(port, chunked, sizeof chunked - 1);
     check_error(&r, 400, "a GET request takes no body", "GET with a chunked body");
     resp_free(&r);
 
     /* announced but never sent: answered from the headers alone, nothing is waited for */
-    static const char big[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 102400\r\n\r\n";
+    static const char big[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 102400\r\n\r\n";
     double t0 = now_s();
     r = fetch_raw(port, big, sizeof big - 1);
     check_error(&r, 413, "request body of 102400 bytes is over the limit of 65536 bytes", "GET with 100 KiB");
     T_CHECK(r.eof && now_s() - t0 < 2.0, "413 must close the connection at once");
     resp_free(&r);
 
-    static const char post[] = "POST /api/v1/foo HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n";
+    static const char post[] = "POST /api/v1/foo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\n\r\n";
     r = fetch_raw(port, post, sizeof post - 1);
     check_error(&r, 413, NULL, "POST with a huge body");
     resp_free(&r);
 
-    static const char expect[] = "PUT /api/v1/status HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n"
+    static const char expect[] = "PUT /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 10\r\n"
                                  "Expect: 100-continue\r\n\r\n";
     r = fetch_raw(port, expect, sizeof expect - 1);
     check_error(&r, 405, NULL, "PUT with Expect: 100-continue");
@@ -791,7 +821,7 @@ static void test_hostile_targets(void)
     memset(huge + 8, 'b', 2991);
     huge[2999] = 0;
     char *req = malloc(3200);
-    int n = snprintf(req, 3200, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", huge);
+    int n = snprintf(req, 3200, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", huge);
     r = fetch_raw(port, req, (size_t)n);
     check_error(&r, 414, NULL, "3000-byte target");
     T_CHECK(r.raw && strstr(r.raw, "bbbbbbbbbb") == NULL, "the 414 must not quote the target");
@@ -800,7 +830,7 @@ static void test_hostile_targets(void)
     free(req);
 
     /* raw CR/LF in the request line: whatever MHD makes of it, no header is injected */
-    static const char split[] = "GET /api/v1/x\r\nX-Injected: yes\r\n HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    static const char split[] = "GET /api/v1/x\r\nX-Injected: yes\r\n HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     r = fetch_raw(port, split, sizeof split - 1);
     char v[8];
     T_CHECK(header(&r, "X-Injected", v, sizeof v) == NULL, "raw CRLF in the request line injected a header");
@@ -810,7 +840,7 @@ static void test_hostile_targets(void)
     /* A raw NUL byte in the request line: libmicrohttpd 0.9.75 hands over the target cut at the
      * NUL, so the path can only get shorter (an encoded %00 is refused above); nothing after the
      * NUL comes back. */
-    static const char nul[] = "GET /api/v1/nope\0<script> HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    static const char nul[] = "GET /api/v1/nope\0<script> HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     r = fetch_raw(port, nul, sizeof nul - 1);
     check_error(&r, 404, "no such resource: /api/v1/nope", "raw NUL in the target");
     T_CHECK(r.raw && strstr(r.raw, "<script>") == NULL, "the part after a raw NUL was echoed");
@@ -831,7 +861,7 @@ static void test_huge_header(void)
         return;
     size_t n = 100 * 1024;
     char *req = malloc(n + 200);
-    int k = snprintf(req, 200, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    int k = snprintf(req, 200, "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ");
     memset(req + k, 'a', n);
     memcpy(req + k + n, "\r\nConnection: close\r\n\r\n", 24);
     double t0 = now_s();
@@ -845,7 +875,7 @@ static void test_huge_header(void)
 
     /* many small headers adding up to over the limit */
     char *p = req;
-    p += sprintf(p, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n");
+    p += sprintf(p, "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     for (int i = 0; i < 2000; i++)
         p += sprintf(p, "X-H%d: v\r\n", i);
     p += sprintf(p, "Connection: close\r\n\r\n");
@@ -863,7 +893,7 @@ static int parallel_requests(unsigned port, int n, int *refused)
 {
     int *fds = malloc((size_t)n * sizeof *fds);
     resp *rs = calloc((size_t)n, sizeof *rs);
-    static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     for (int i = 0; i < n; i++) {
         fds[i] = connect_to(port);
         if (fds[i] >= 0 && send_all(fds[i], req, sizeof req - 1) < 0) {
@@ -956,7 +986,7 @@ static void test_slowloris(void)
     unsigned port = web_port(s);
     /* 16 connections from 127.0.0.2 that never finish their headers: that address is at its limit */
     int slow[16], nslow = 0;
-    static const char partial[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    static const char partial[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ";
     for (int i = 0; i < 16; i++) {
         int fd = connect_from("127.0.0.2", AF_INET, port);
         if (fd < 0)
@@ -979,7 +1009,7 @@ static void test_slowloris(void)
     /* a 17th from the same address is turned away, not queued behind them */
     int extra = connect_from("127.0.0.2", AF_INET, port);
     if (extra >= 0) {
-        static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         resp r = {0};
         send_all(extra, req, sizeof req - 1);
         read_until_close(extra, &r, IO_TIMEOUT_MS);
@@ -1038,7 +1068,7 @@ static void test_stop_in_flight(void)
     unsigned port = web_port(s);
     atomic_store(&st.block, 1);
     int fd = connect_to(port);
-    static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n"; /* keep-alive */
+    static const char req[] = "GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"; /* keep-alive */
     T_CHECK(fd >= 0 && send_all(fd, req, sizeof req - 1) == 0, "send");
     for (int i = 0; i < 500 && !atomic_load(&st.entered); i++)
         usleep(10000);
@@ -1054,7 +1084,7 @@ static void test_stop_in_flight(void)
     T_CHECK(fd2 < 0, "a stopping server still accepts connections");
     if (fd2 >= 0) {
         resp r = {0};
-        static const char req2[] = "GET /api/v1/assets HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        static const char req2[] = "GET /api/v1/assets HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
         send_all(fd2, req2, sizeof req2 - 1);
         read_until_close(fd2, &r, 1000);
         T_CHECK(r.status == 0, "a stopping server answered a new connection (%d)", r.status);
@@ -2120,6 +2150,7 @@ static void test_static_files(void)
 
 typedef struct sse_client {
     unsigned port;
+    const char *from;      /* the local address to connect from (127.0.0.0/8), or NULL */
     const char *last_id;   /* Last-Event-ID, or NULL */
     int want_blocks;       /* stop after this many "\n\n"-ended blocks (0: until the server ends) */
     char buf[65536];
@@ -2166,6 +2197,8 @@ static void *sse_run(void *arg)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 8000L);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    if (c->from)
+        curl_easy_setopt(e, CURLOPT_INTERFACE, c->from);
     c->rc = curl_easy_perform(e);
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &c->status);
     curl_easy_cleanup(e);
@@ -2274,6 +2307,43 @@ static void test_sse(void)
             (unsigned long long)stats.events_published, (unsigned long long)stats.events_dropped);
     free(c);
     web_stop(s);
+}
+
+/* One address cannot take every stream: the 5th from 127.0.0.1 is refused while another address
+ * (127.0.0.2, also this machine) still gets one. */
+static void test_sse_per_address(void)
+{
+    stub st;
+    web_limits lim = {.max_streams = 8};
+    web_server *s = start_stub(&st, &lim);
+    if (!s)
+        return;
+    unsigned port = web_port(s);
+    enum { N = WEB_SSE_PER_ADDRESS + 2 };
+    sse_client *c = calloc(N, sizeof *c);
+    pthread_t th[N];
+    for (int i = 0; i < WEB_SSE_PER_ADDRESS; i++) {
+        c[i].port = port;
+        c[i].from = "127.0.0.1";
+        pthread_create(&th[i], NULL, sse_run, &c[i]);
+    }
+    wait_streams(s, WEB_SSE_PER_ADDRESS);
+    c[N - 2] = (sse_client){.port = port, .from = "127.0.0.1"};
+    c[N - 1] = (sse_client){.port = port, .from = "127.0.0.2", .want_blocks = 1};
+    pthread_create(&th[N - 2], NULL, sse_run, &c[N - 2]);
+    pthread_join(th[N - 2], NULL);
+    T_CHECK(c[N - 2].status == 503 && strstr(c[N - 2].buf, "too many live streams from 127.0.0.1 (at most 4)"),
+            "a 5th stream from one address: %ld \"%s\"", c[N - 2].status, c[N - 2].buf);
+    pthread_create(&th[N - 1], NULL, sse_run, &c[N - 1]);
+    wait_streams(s, WEB_SSE_PER_ADDRESS + 1);
+    web_publish(s, "status", "{}");
+    pthread_join(th[N - 1], NULL);
+    T_CHECK(c[N - 1].status == 200 && strstr(c[N - 1].buf, "event: status"), "a stream from another address: %ld \"%s\"",
+            c[N - 1].status, c[N - 1].buf);
+    web_stop(s);
+    for (int i = 0; i < WEB_SSE_PER_ADDRESS; i++)
+        pthread_join(th[i], NULL);
+    free(c);
 }
 
 static void test_sse_limit_and_stop(void)
@@ -2436,6 +2506,8 @@ int main(void)
     T_RUN(test_static_files);
     T_RUN(test_sse);
     T_RUN(test_sse_limit_and_stop);
+    T_RUN(test_sse_per_address);
+    T_RUN(test_host_on_loopback);
     T_RUN(test_tls);
     T_RUN(test_hostile_targets);
     T_RUN(test_huge_header);

@@ -379,9 +379,33 @@ static void test_sessions(void)
     web_auth_free(a);
 }
 
+/* 20 users u00…u19 with the cheap hash: enough sessions to fill the table. */
+static web_auth *make_many(void)
+{
+    static char names[20][8];
+    static web_user users[20];
+    for (int i = 0; i < 20; i++) {
+        snprintf(names[i], sizeof names[i], "u%02d", i);
+        users[i] = (web_user){names[i], HASH_FAST, WEB_ROLE_VIEWER};
+    }
+    web_auth_config c = {users, 20, NULL, 0, WEB_ROLE_NONE, 12, 0};
+    char err[256] = "";
+    web_auth *a = web_auth_new(&c, err, sizeof err);
+    T_CHECK(a != NULL, "web_auth_new: %s", err);
+    return a;
+}
+
+static int alive(web_auth *a, const char *sid)
+{
+    web_principal p;
+    int stale = 1;
+    web_auth_resolve(a, sid, NULL, &p, &stale);
+    return !stale;
+}
+
 static void test_sessions_full(void)
 {
-    web_auth *a = make_auth(WEB_ROLE_NONE, 12, 0, NULL, 0);
+    web_auth *a = make_many();
     if (!a)
         return;
     enum { N = 300 };
@@ -389,33 +413,52 @@ static void test_sessions_full(void)
     web_principal p;
     unsigned retry;
     int fails = 0;
-    for (int i = 0; i < N; i++)
-        if (web_auth_login(a, "fast", PW_FAST, "10.0.0.1", sids[i], &p, &retry) != 0)
-            fails++;
-    T_CHECK(fails == 0, "%d of %d logins failed", fails, N);
-    int alive = 0, first_alive = -1, hole = 0;
+    /* 300 logins spread over 20 users (15 each, under the per-user cap): the table keeps 256 */
     for (int i = 0; i < N; i++) {
-        int stale;
-        web_auth_resolve(a, sids[i], NULL, &p, &stale);
-        if (!stale) {
-            alive++;
+        char user[8];
+        snprintf(user, sizeof user, "u%02d", i % 20);
+        if (web_auth_login(a, user, PW_FAST, "10.0.0.1", sids[i], &p, &retry) != 0)
+            fails++;
+    }
+    T_CHECK(fails == 0, "%d of %d logins failed", fails, N);
+    int n_alive = 0, first_alive = -1, hole = 0;
+    for (int i = 0; i < N; i++) {
+        if (alive(a, sids[i])) {
+            n_alive++;
             if (first_alive < 0)
                 first_alive = i;
         } else if (first_alive >= 0) {
             hole = 1;
         }
     }
-    T_CHECK(alive == WEB_AUTH_MAX_SESSIONS, "%d sessions alive, want %d", alive, WEB_AUTH_MAX_SESSIONS);
+    T_CHECK(n_alive == WEB_AUTH_MAX_SESSIONS, "%d sessions alive, want %d", n_alive, WEB_AUTH_MAX_SESSIONS);
     T_CHECK(first_alive == N - WEB_AUTH_MAX_SESSIONS && !hole, "the oldest ended: first alive %d", first_alive);
     web_auth_resolve(a, sids[N - 1], NULL, &p, NULL);
-    T_CHECK(strcmp(p.user, "fast") == 0, "the newest works");
+    T_CHECK(strcmp(p.user, "u19") == 0, "the newest works: %s", p.user);
     /* an ended session makes room without ending another */
     web_auth_logout(a, sids[N - 1]);
     char sid[WEB_AUTH_TOKEN_CHARS + 1];
-    T_CHECK(web_auth_login(a, "fast", PW_FAST, "10.0.0.1", sid, &p, &retry) == 0, "login");
-    int st;
-    web_auth_resolve(a, sids[N - WEB_AUTH_MAX_SESSIONS], NULL, &p, &st);
-    T_CHECK(st == 0, "a free slot is used before the oldest is ended");
+    T_CHECK(web_auth_login(a, "u00", PW_FAST, "10.0.0.1", sid, &p, &retry) == 0, "login");
+    T_CHECK(alive(a, sids[N - WEB_AUTH_MAX_SESSIONS]), "a free slot is used before the oldest is ended");
+    web_auth_free(a);
+}
+
+/* One account logging in again and again ends only its own sessions: others stay logged in. */
+static void test_sessions_per_user(void)
+{
+    web_auth *a = make_many();
+    if (!a)
+        return;
+    char other[WEB_AUTH_TOKEN_CHARS + 1], first[WEB_AUTH_TOKEN_CHARS + 1], last[WEB_AUTH_TOKEN_CHARS + 1];
+    web_principal p;
+    unsigned retry;
+    T_CHECK(web_auth_login(a, "u01", PW_FAST, "10.0.0.2", other, &p, &retry) == 0, "u01 logs in");
+    T_CHECK(web_auth_login(a, "u00", PW_FAST, "10.0.0.1", first, &p, &retry) == 0, "u00 logs in");
+    for (int i = 0; i < 300; i++)
+        T_CHECK(web_auth_login(a, "u00", PW_FAST, "10.0.0.1", last, &p, &retry) == 0, "u00 login %d", i);
+    T_CHECK(alive(a, other), "another user's session survives 300 logins of u00");
+    T_CHECK(!alive(a, first), "u00's oldest session ended");
+    T_CHECK(alive(a, last), "u00's newest works");
     web_auth_free(a);
 }
 
@@ -819,6 +862,7 @@ int main(void)
     T_RUN(test_verify);
     T_RUN(test_sessions);
     T_RUN(test_sessions_full);
+    T_RUN(test_sessions_per_user);
     T_RUN(test_csrf);
     T_RUN(test_bearer);
     T_RUN(test_cookie);
