@@ -4,6 +4,7 @@
  * under the mutex. Session ids are kept only as their SHA-256; API tokens are configured as their
  * SHA-256. SHA-256 is written here from FIPS 180-4 so the module needs no crypto library. */
 #include "web/auth.h"
+#include "web/http_internal.h"
 
 #include <crypt.h>
 #include <errno.h>
@@ -237,24 +238,13 @@ static int token_shaped(const char *s)
     return i == WEB_AUTH_TOKEN_CHARS && s[i] == '\0';
 }
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex digits → 32 bytes; 0 or -EINVAL. */
 static int parse_sha256_hex(const char *hex, uint8_t out[32])
 {
     if (!hex || strlen(hex) != 64)
         return -EINVAL;
     for (int i = 0; i < 32; i++) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        int hi = web_hex_value((unsigned char)hex[2 * i]), lo = web_hex_value((unsigned char)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -24,6 +24,9 @@ int web_listen_is_loopback(int fd);
 
 /* ---- http_text.c ------------------------------------------------------------------------------ */
 
+/* The value of one hexadecimal digit (either case), or -1. */
+int web_hex_value(unsigned char c);
+
 /* Percent-decodes the path of a request target (raw[0..rawlen), without the query) into out.
  * Returns the decoded length; -EINVAL when the path does not start with '/', has a malformed
  * %-escape, or decodes to NUL or another control character; -ENAMETOOLONG when out is too small. */

@@ -12,7 +12,7 @@
 
 #define ERROR_MESSAGE_MAX 300 /* bytes of message text in an error document, "…" included */
 
-static int hex_value(unsigned char c)
+int web_hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -31,8 +31,8 @@ int web_path_decode(const char *raw, size_t rawlen, char *out, size_t outcap)
     for (size_t i = 0; i < rawlen; i++) {
         unsigned char c = (unsigned char)raw[i];
         if (c == '%') {
-            int hi = i + 2 < rawlen ? hex_value((unsigned char)raw[i + 1]) : -1;
-            int lo = i + 2 < rawlen ? hex_value((unsigned char)raw[i + 2]) : -1;
+            int hi = i + 2 < rawlen ? web_hex_value((unsigned char)raw[i + 1]) : -1;
+            int lo = i + 2 < rawlen ? web_hex_value((unsigned char)raw[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return -EINVAL;
             c = (unsigned char)(hi << 4 | lo);

@@ -25,17 +25,6 @@ struct web_query {
     char text[]; /* the decoded names and values */
 };
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes s[0..n) into out ('+' → space, %XX). Returns the length, or -1 (bad escape), -2 (not
  * valid UTF-8 or a control character). */
 static long decode_part(const char *s, size_t n, char *out)
@@ -46,7 +35,7 @@ static long decode_part(const char *s, size_t n, char *out)
         if (c == '%') {
             if (n < 3 || i > n - 3)
                 return -1;
-            int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+            int h = web_hex_value((unsigned char)s[i + 1]), l = web_hex_value((unsigned char)s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (unsigned char)(h << 4 | l);
