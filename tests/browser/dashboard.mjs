@@ -292,15 +292,20 @@ if (loggedIn) {
     return (await page.textContent(`${item} [data-label]`)).trim();
   });
 
-  await check('the box page shows sources, queues and disk', async () => {
+  await check('the box page shows sources (every counter in view), queues, disk and versions', async () => {
     await page.goto(base + '/#/box');
     await page.waitForSelector('#sources-table tbody tr');
     await page.waitForSelector('#queues-table tbody tr');
     const rows = await page.$$eval('#sources-table tbody tr', (r) => r.length);
     const disk = await page.textContent('.metrics');
     assert(/free|可用/.test(disk), 'no disk: ' + disk);
+    const versions = await page.textContent('#versions');
+    assert(/libmicrohttpd \d/.test(versions) && /sqlite \d/.test(versions), 'versions: ' + versions);
+    // the long source URI wraps: the table fits its frame, so rates, gaps and drops are on screen
+    const fit = await page.$eval('#sources-table', (t) => [t.scrollWidth, t.parentElement.clientWidth]);
+    assert(fit[0] <= fit[1] + 1, `the sources table is ${fit[0]} px wide in a ${fit[1]} px frame`);
     await page.screenshot({ path: join(outDir, 'box.png'), fullPage: true });
-    return `${rows} sources`;
+    return `${rows} sources; ${versions.trim()}`;
   });
 
   await check('Chinese: the switch translates the page and sets <html lang>', async () => {

@@ -63,6 +63,10 @@ export function boxPage(root) {
         h('div', { class: 'metric' }, h('dt', null, t('box.history')), h('dd', null, t('box.stored', { n: num((s.history || {}).stored, 0) }), (s.history || {}).errors ? h('span', { class: 'bad' }, ' · ' + t('box.errors', { n: num(s.history.errors, 0) })) : null))
       ),
       disk.data_dir ? h('p', { class: 'muted small' }, t('box.datadir'), ' ', h('code', null, disk.data_dir)) : null,
+      s.versions
+        ? h('p', { class: 'muted small', id: 'versions' }, t('box.versions'), ' ',
+            Object.entries(s.versions).map(([k, v]) => k + ' ' + v).join(' · '))
+        : null,
       h('h2', null, t('box.sources')),
       table('sources-table', [
         ['sensor', t('col.sensor')],
