@@ -24,7 +24,7 @@ static const char *const schedule_keys[] = {"snapshot_s", "interval_s", "continu
 static const char *const retention_keys[] = {"trend_days",          "aggregate_days",        "spectra_per_channel",
                                              "waveform_interval_h", "waveforms_per_channel", "max_mb",
                                              NULL};
-static const char *const web_keys[] = {"listen", "anonymous", "session_hours", "tls", "dashboard_dir", "tokens", NULL};
+static const char *const web_keys[] = {"listen", "anonymous", "session_hours", "tls", "dashboard_dir", "tokens", "hosts", NULL};
 
 /* The embedded default of `vibewatch run` without -c. The simulated pump's life runs 5760 times
  * faster than its samples (realtime=1 delivers the samples at their true rate): 4 days of its

@@ -41,6 +41,7 @@
 #define VW_CFG_MAX_WINDOWS 64     /* alerts.maintenance_windows[] */
 #define VW_CFG_MAX_USERS 64       /* users{} */
 #define VW_CFG_MAX_TOKENS 32      /* web.tokens{} */
+#define VW_CFG_MAX_HOSTS 16       /* web.hosts[] */
 #define VW_CFG_MAX_TEMPLATE 8192  /* bytes of a webhook body template */
 
 typedef struct vw_cfg_bearing {
@@ -184,6 +185,8 @@ typedef struct vw_cfg_web {
     web_user users[VW_CFG_MAX_USERS];    /* strings owned by the config */
     unsigned ntokens;
     web_token tokens[VW_CFG_MAX_TOKENS];
+    unsigned nhosts;
+    char *hosts[VW_CFG_MAX_HOSTS];       /* the names the box is reached by beyond loopback */
 } vw_cfg_web;
 
 typedef struct vw_config {

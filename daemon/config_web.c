@@ -129,6 +129,30 @@ static int read_tokens(vw_cfg_ctx *x, const cJSON *web, vw_cfg_web *w)
     return 0;
 }
 
+/* web.hosts: host names ("pumphouse-3.plant"), letters, digits, '.' and '-'. */
+static int read_hosts(vw_cfg_ctx *x, const cJSON *web, vw_cfg_web *w)
+{
+    const cJSON *arr;
+    int rc = vw_cfg_get_array(x, web, "hosts", false, VW_CFG_MAX_HOSTS, "host names", &arr);
+    if (rc < 0 || !arr)
+        return rc;
+    size_t mark = vw_cfg_path_key(x, "hosts");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        size_t mi = vw_cfg_path_index(x, w->nhosts);
+        size_t n = cJSON_IsString(e) ? strlen(e->valuestring) : 0;
+        if (n == 0 || n > 63 ||
+            strspn(e->valuestring, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-") != n)
+            return vw_cfg_fail_value(x, NULL, "a host name (letters, digits, '.' and '-'; 1–63 bytes)", e);
+        if (!(w->hosts[w->nhosts++] = vw_cfg_strdup(e->valuestring)))
+            return vw_cfg_fail(x, NULL, "out of memory");
+        vw_cfg_path_pop(x, mi);
+    }
+    vw_cfg_path_pop(x, mark);
+    return 0;
+}
+
 int vw_cfg_read_web(vw_cfg_ctx *x, const cJSON *web, const cJSON *root, vw_config *c)
 {
     vw_cfg_web *w = &c->web;
@@ -144,7 +168,8 @@ int vw_cfg_read_web(vw_cfg_ctx *x, const cJSON *web, const cJSON *root, vw_confi
         if ((rc = vw_cfg_get_choice(x, web, "anonymous", false, anon, &a)) < 0 ||
             (rc = vw_cfg_get_number(x, web, "session_hours", false, 0.05, 24 * 90, &w->session_hours)) < 0 ||
             (rc = vw_cfg_get_text(x, web, "dashboard_dir", false, VW_CFG_PATH, &w->dashboard_dir)) < 0 ||
-            (rc = vw_cfg_get_object(x, web, "tls", false, &tls)) < 0 || (rc = read_tokens(x, web, w)) < 0)
+            (rc = vw_cfg_get_object(x, web, "tls", false, &tls)) < 0 || (rc = read_tokens(x, web, w)) < 0 ||
+            (rc = read_hosts(x, web, w)) < 0)
             return rc;
         w->anonymous_set = vw_cfg_member(web, "anonymous") != NULL;
         w->anonymous = (web_role)a;
@@ -190,6 +215,8 @@ void vw_cfg_free_web(vw_config *c)
         free((char *)w->tokens[i].name);
         free((char *)w->tokens[i].sha256);
     }
+    for (unsigned i = 0; i < w->nhosts; i++)
+        free(w->hosts[i]);
     free(w->tls_cert);
     free(w->tls_key);
     free(w->dashboard_dir);

@@ -1510,7 +1510,8 @@ vw_webapi *vw_webapi_start(const vw_config *cfg, vw_pipeline *pipe, char *err, s
                             .session_hours = cfg->web.session_hours, .secure_cookie = cert != NULL};
     const char *dash = cfg->web.dashboard_dir ? cfg->web.dashboard_dir : getenv("VW_DASHBOARD_DIR");
     web_options o = {.listen = cfg->listen, .tls_cert_pem = cert, .tls_key_pem = key,
-                     .static_dir = dash ? dash : VW_DASHBOARD_DIR, .auth = &auth};
+                     .static_dir = dash ? dash : VW_DASHBOARD_DIR, .auth = &auth,
+                     .hosts = (const char *const *)cfg->web.hosts, .nhosts = cfg->web.nhosts};
     web_api api = {.ctx = w, .routes = routes, .nroutes = sizeof routes / sizeof routes[0], .log = on_web_log};
     w->srv = web_start(&o, &api, err, errlen);
     if (key)

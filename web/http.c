@@ -70,6 +70,9 @@ struct web_server {
     unsigned port;
     int tls;
     int loopback;   /* listening on a loopback address: only loopback Host headers are answered */
+    int check_host; /* beyond loopback: only IP literals and hosts[] are answered */
+    char **hosts;   /* copies of web_options.hosts */
+    size_t nhosts;
     atomic_int stopping;
     web_auth *auth;
     web_static *files;
@@ -531,14 +534,18 @@ static int decide(web_server *s, struct MHD_Connection *c, web_request *r, const
                              method);
 
     remote_of(c, r->remote, sizeof r->remote);
-    if (s->loopback) {
+    if (s->loopback || s->check_host) {
         const char *host = header_value(c, MHD_HTTP_HEADER_HOST);
-        if (!web_host_is_loopback(host)) {
+        int ok = s->loopback ? web_host_is_loopback(host) : web_host_known(host, (const char *const *)s->hosts, s->nhosts);
+        if (!ok) {
             char echo[100];
             web_text_sanitize(echo, sizeof echo, host ? host : "", host ? strlen(host) : 0);
+            if (s->loopback)
+                return respond_error(s, c, r, MHD_HTTP_MISDIRECTED_REQUEST, &close_if_body,
+                                     "this box listens on its loopback address and answers only to Host localhost, "
+                                     "127.0.0.1 or [::1] (not \"%s\")", echo);
             return respond_error(s, c, r, MHD_HTTP_MISDIRECTED_REQUEST, &close_if_body,
-                                 "this box listens on its loopback address and answers only to Host localhost, "
-                                 "127.0.0.1 or [::1] (not \"%s\")", echo);
+                                 "this box answers to its IP addresses and the names in web.hosts, not \"%s\"", echo);
         }
     }
     if (r->kind == ROUTE_STATIC)
@@ -908,6 +915,15 @@ static void fill_limits(web_limits *lim, const web_limits *given)
 #undef TAKE
 }
 
+static void free_hosts(web_server *s)
+{
+    for (size_t i = 0; i < s->nhosts; i++)
+        free(s->hosts[i]);
+    free(s->hosts);
+    s->hosts = NULL;
+    s->nhosts = 0;
+}
+
 /* The listening rule: beyond loopback, users or read-only anonymous access, never anonymous
  * operators. 0 or -EPERM with err. */
 static int check_exposure(const char *listen, int loopback, const web_auth_config *ac, char *err, size_t errlen)
@@ -998,6 +1014,14 @@ web_server *web_start(const web_options *o, const web_api *api, char *err, size_
     s->loopback = web_listen_is_loopback(s->listen_fd);
     if (check_exposure(o->listen, s->loopback, &ac, err, errlen) < 0)
         goto fail;
+    s->check_host = !s->loopback && (ac.anonymous > WEB_ROLE_NONE || o->nhosts > 0);
+    if (o->nhosts) {
+        if (!(s->hosts = calloc(o->nhosts, sizeof *s->hosts)))
+            goto fail_resources;
+        for (size_t i = 0; i < o->nhosts; i++)
+            if (!(s->hosts[s->nhosts++] = strdup(o->hosts[i] ? o->hosts[i] : "")))
+                goto fail_resources;
+    }
     struct stat sock;
     if (fstat(s->listen_fd, &sock) != 0) {
         snprintf(err, errlen, "%s: %s", o->listen, strerror(errno));
@@ -1051,6 +1075,7 @@ fail_resources:
 fail:
     if (s->listen_fd >= 0)
         close(s->listen_fd);
+    free_hosts(s);
     web_sse_free(s->sse);
     web_static_free(s->files);
     web_auth_free(s->auth);
@@ -1123,6 +1148,7 @@ void web_stop(web_server *s)
     web_sse_free(s->sse);
     web_static_free(s->files);
     web_auth_free(s->auth);
+    free_hosts(s);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -101,6 +101,12 @@ typedef struct web_options {
     const char *static_dir;    /* the dashboard's folder, read once at start; NULL or missing: "/"
                                   answers 404 saying the dashboard is not installed */
     const web_auth_config *auth; /* users, tokens, anonymous role (web/auth.h); NULL: anonymous operator */
+    /* The names this box is reached by beyond loopback (besides its IP addresses). When some are
+     * given, or anonymous access is on beyond loopback, a request whose Host is neither an IP
+     * literal nor one of them gets 421: a page whose name is re-pointed at the box (DNS rebinding)
+     * cannot read it through a browser. On loopback only loopback names are answered. */
+    const char *const *hosts;
+    size_t nhosts;
     web_limits limits;
 } web_options;
 

@@ -81,6 +81,9 @@ int web_origin_matches(const char *origin, const char *host);
  * without a port. A server listening on loopback answers only such requests, so that a web page
  * whose name is re-pointed at 127.0.0.1 (DNS rebinding) cannot reach it. */
 int web_host_is_loopback(const char *host);
+/* 1 when a Host header is an IP literal (IPv4, or [IPv6]) or one of names (case-insensitive), with
+ * or without a port. */
+int web_host_known(const char *host, const char *const *names, size_t n);
 
 /* ---- static.c: the dashboard's files, read once ----------------------------------------------- */
 

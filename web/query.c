@@ -379,10 +379,11 @@ int web_origin_matches(const char *origin, const char *host)
     return ohl == hhl && strncasecmp(oh, hh, ohl) == 0 && op == hp;
 }
 
-int web_host_is_loopback(const char *host)
+/* The host part of a Host header into name (at most 63 bytes); 0 or -1. */
+static int host_name(const char *host, char name[64])
 {
     if (!host)
-        return 0;
+        return -1;
     size_t n = strlen(host);
     while (n > 0 && is_space(host[n - 1]))
         n--;
@@ -390,12 +391,39 @@ int web_host_is_loopback(const char *host)
     size_t hl;
     unsigned long port;
     if (split_hostport(host, n, &h, &hl, &port, 80) < 0 || hl >= 64)
-        return 0;
-    char name[64];
+        return -1;
     memcpy(name, h, hl);
     name[hl] = 0;
+    return 0;
+}
+
+int web_host_is_loopback(const char *host)
+{
+    char name[64];
+    if (host_name(host, name) < 0)
+        return 0;
     if (strcasecmp(name, "localhost") == 0 || strcmp(name, "[::1]") == 0)
         return 1;
     struct in_addr a;
     return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+int web_host_known(const char *host, const char *const *names, size_t n)
+{
+    char name[64];
+    if (host_name(host, name) < 0)
+        return 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    size_t len = strlen(name);
+    if (inet_pton(AF_INET, name, &a4) == 1)
+        return 1;
+    if (len > 2 && name[0] == '[' && name[len - 1] == ']') {
+        name[len - 1] = 0;
+        return inet_pton(AF_INET6, name + 1, &a6) == 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcasecmp(names[i], name) == 0)
+            return 1;
+    return 0;
 }

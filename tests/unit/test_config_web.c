@@ -42,7 +42,7 @@ static void test_defaults(void)
 static void test_users_tokens(void)
 {
     char err[512];
-    const char *json = "{" BOX ",\"web\":{\"listen\":\"0.0.0.0:8080\",\"session_hours\":2,"
+    const char *json = "{" BOX ",\"web\":{\"listen\":\"0.0.0.0:8080\",\"session_hours\":2,\"hosts\":[\"pumphouse-3.plant\"],"
                        "\"tls\":{\"cert\":\"/etc/vw/c.pem\",\"key\":\"/etc/vw/k.pem\"},"
                        "\"tokens\":{\"grafana\":{\"sha256\":\"" TOKEN_SHA "\"},\"ops\":{\"sha256\":\"" TOKEN_SHA
                        "\",\"role\":\"operator\"}}},"
@@ -61,6 +61,7 @@ static void test_users_tokens(void)
             "tokens with their roles");
     T_CHECK(c->web.anonymous == WEB_ROLE_NONE, "with users, no anonymous access by default");
     T_CHECK(c->web.session_hours == 2, "session_hours read");
+    T_CHECK(c->web.nhosts == 1 && !strcmp(c->web.hosts[0], "pumphouse-3.plant"), "hosts read");
     T_CHECK(c->web.tls_cert && !strcmp(c->web.tls_cert, "/etc/vw/c.pem") && !strcmp(c->web.tls_key, "/etc/vw/k.pem"),
             "tls paths read");
 
@@ -122,6 +123,8 @@ static const struct bad {
     {"{" BOX ",\"web\":{\"session_hours\":0}," ASSETS "}", "web.session_hours", NULL},
     {"{" BOX ",\"web\":{\"tls\":{\"cert\":\"/c.pem\"}}," ASSETS "}", "web.tls.key", NULL},
     {"{" BOX ",\"web\":{\"colour\":\"red\"}," ASSETS "}", "web.colour", NULL},
+    {"{" BOX ",\"web\":{\"hosts\":[\"ok.plant\",\"bad host\"]}," ASSETS "}", "web.hosts[1]: must be a host name", NULL},
+    {"{" BOX ",\"web\":{\"hosts\":\"ok.plant\"}," ASSETS "}", "web.hosts", NULL},
 };
 
 static void test_bad(void)

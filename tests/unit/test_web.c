@@ -1913,6 +1913,57 @@ static void test_login_throttle(void)
 
 /* ---- the listening rule ----------------------------------------------------------------------- */
 
+/* Beyond loopback with anonymous access: only IP literals and web.hosts names are answered; with
+ * users and no anonymous access, any Host (a rebinding page has no login to use). */
+static void test_host_beyond_loopback(void)
+{
+    static const char *const names[] = {"pumphouse-3.plant"};
+    static const struct {
+        const char *host;
+        int status;
+    } cases[] = {
+        {"evil.example", 421},       {"pumphouse-3.plant.evil.example", 421}, {"10.1.2.3:8080", 200},
+        {"[fe80::1]:8080", 200},     {"PumpHouse-3.plant:8080", 200},         {"192.168.1.20", 200},
+        {"localhost.evil", 421},
+    };
+    stub st;
+    web_api api = stub_api(&st);
+    web_auth_config anon = {.anonymous = WEB_ROLE_VIEWER};
+    web_options o = opts_at("0.0.0.0:0");
+    o.auth = &anon;
+    o.hosts = names;
+    o.nhosts = 1;
+    char err[512] = "";
+    web_server *s = web_start(&o, &api, err, sizeof err);
+    T_CHECK(s != NULL, "0.0.0.0 with anonymous viewer: %s", err);
+    for (size_t i = 0; s && i < sizeof cases / sizeof cases[0]; i++) {
+        char req[256];
+        int n = snprintf(req, sizeof req, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                         cases[i].host);
+        resp r = fetch_raw(web_port(s), req, (size_t)n);
+        T_CHECK(r.status == cases[i].status, "Host \"%s\": status %d, want %d", cases[i].host, r.status, cases[i].status);
+        if (cases[i].status == 421)
+            T_CHECK(r.raw && strstr(r.raw, "names in web.hosts"), "Host \"%s\": the answer says why: %.300s",
+                    cases[i].host, r.raw ? r.raw : "");
+        resp_free(&r);
+    }
+    web_stop(s);
+    /* users, no anonymous access, no names: nothing to check */
+    web_auth_config users = {.users = test_users, .nusers = 2, .anonymous = WEB_ROLE_NONE};
+    o.auth = &users;
+    o.hosts = NULL;
+    o.nhosts = 0;
+    s = web_start(&o, &api, err, sizeof err);
+    T_CHECK(s != NULL, "0.0.0.0 with users: %s", err);
+    if (s) {
+        static const char req[] = "GET /api/v1/session HTTP/1.1\r\nHost: any.name\r\nConnection: close\r\n\r\n";
+        resp r = fetch_raw(web_port(s), req, sizeof req - 1);
+        T_CHECK(r.status == 200, "with users, any Host: %d", r.status);
+        resp_free(&r);
+    }
+    web_stop(s);
+}
+
 static void test_listening_rule(void)
 {
     static const struct {
@@ -2508,6 +2559,7 @@ int main(void)
     T_RUN(test_sse_limit_and_stop);
     T_RUN(test_sse_per_address);
     T_RUN(test_host_on_loopback);
+    T_RUN(test_host_beyond_loopback);
     T_RUN(test_tls);
     T_RUN(test_hostile_targets);
     T_RUN(test_huge_header);
