@@ -8,6 +8,7 @@
 #   make run             install what is missing, build, run vibewatch on its embedded default
 #   make bench           speed and memory, printed as a table
 #   make dashboard       build the web dashboard into build/dashboard (npm ci in web/dashboard once)
+#   make install         PREFIX=/usr DESTDIR=…: binary, dashboard, man page, systemd unit, config
 #   make deps            install the Debian packages the build and the tests need
 #   make V=1             show the compiler command lines
 # Each configuration builds into its own folder (build/fftw, build/kiss-san, …), so switching
@@ -82,7 +83,15 @@ DASH     := build/dashboard
 DASH_NPM := web/dashboard/node_modules/.package-lock.json
 DASH_SRC := $(wildcard web/dashboard/src/*) web/dashboard/build.sh web/dashboard/check_i18n.mjs
 
-.PHONY: all deps test run bench clean check-deps dashboard
+# `make install PREFIX=/usr DESTDIR=…`: where things go (the paths a Debian system expects with
+# PREFIX=/usr; the configuration is always under SYSCONFDIR, the history under LOCALSTATEDIR)
+PREFIX        ?= /usr/local
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var/lib
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+UDEVDIR       ?= $(PREFIX)/lib/udev/rules.d
+
+.PHONY: all deps test run bench clean check-deps dashboard install
 all: $(BUILD)/vibewatch vibewatch
 
 # ./vibewatch always points at the binary of the last configuration built.
@@ -129,6 +138,34 @@ $(DASH)/index.html: $(DASH_SRC) $(DASH_NPM)
 $(DASH_NPM): web/dashboard/package-lock.json
 	@echo "  NPM     web/dashboard"
 	$(Q)cd web/dashboard && npm ci --no-audit --no-fund --loglevel=error
+
+# The binary, the dashboard, the man page, the systemd unit and udev rule, the state folder, and a
+# default configuration (0640, never overwritten: an administrator's file stays). Installs the
+# binary of the configuration built last (FFT=, SANITIZE= as given). Run as root without DESTDIR,
+# the configuration's group becomes vibewatch when that group exists (README: Install).
+install: $(BUILD)/vibewatch $(DASH)/index.html
+	install -D -m 0755 $(BUILD)/vibewatch $(DESTDIR)$(PREFIX)/bin/vibewatch
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/vibewatch/dashboard
+	install -m 0644 $(DASH)/* $(DESTDIR)$(PREFIX)/share/vibewatch/dashboard/
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/man/man1
+	gzip -9 -n -c deploy/vibewatch.1 > $(DESTDIR)$(PREFIX)/share/man/man1/vibewatch.1.gz
+	chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/vibewatch.1.gz
+	install -d -m 0755 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR)
+	sed -e 's|/usr/bin/vibewatch|$(PREFIX)/bin/vibewatch|' -e 's|/etc/vibewatch|$(SYSCONFDIR)/vibewatch|g' \
+	    -e 's|/var/lib/vibewatch|$(LOCALSTATEDIR)/vibewatch|g' deploy/systemd/vibewatch.service \
+	    > $(DESTDIR)$(UNITDIR)/vibewatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/vibewatch.service
+	install -m 0644 deploy/systemd/60-vibewatch.rules $(DESTDIR)$(UDEVDIR)/60-vibewatch.rules
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/vibewatch
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/vibewatch/vibewatch.json ]; then \
+	    echo "  KEEP    $(DESTDIR)$(SYSCONFDIR)/vibewatch/vibewatch.json (not overwritten; the new default is deploy/vibewatch.json)"; \
+	else \
+	    sed 's|"/var/lib/vibewatch"|"$(LOCALSTATEDIR)/vibewatch"|' deploy/vibewatch.json > $(DESTDIR)$(SYSCONFDIR)/vibewatch/vibewatch.json && \
+	    chmod 0640 $(DESTDIR)$(SYSCONFDIR)/vibewatch/vibewatch.json; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && getent group vibewatch >/dev/null 2>&1; then \
+	    chgrp vibewatch $(SYSCONFDIR)/vibewatch/vibewatch.json; fi
+	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/vibewatch
 
 deps:
 	@sh deploy/install-deps.sh

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define POOL 4                          /* history connections for concurrent requests */
 #define DAY_NS (86400LL * 1000000000LL)
@@ -1481,6 +1482,26 @@ static char *read_pem(const char *path, const char *what, char *err, size_t errl
     return buf;
 }
 
+/* The dashboard of an installed vibewatch: PREFIX/share/vibewatch/dashboard beside PREFIX/bin/vibewatch
+ * (so `make install PREFIX=…` needs no rebuild). 1 when that folder has an index.html. */
+static int installed_dashboard(char *out, size_t len)
+{
+    char exe[VW_CFG_MAX_PATH];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return 0;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return 0;
+    *slash = 0; /* PREFIX/bin */
+    if (snprintf(out, len, "%s/../share/vibewatch/dashboard", exe) >= (int)len)
+        return 0;
+    char index[VW_CFG_MAX_PATH + 80];
+    snprintf(index, sizeof index, "%s/index.html", out);
+    return access(index, R_OK) == 0;
+}
+
 #ifndef VW_DASHBOARD_DIR
 #define VW_DASHBOARD_DIR "build/dashboard"
 #endif
@@ -1508,7 +1529,10 @@ vw_webapi *vw_webapi_start(const vw_config *cfg, vw_pipeline *pipe, char *err, s
     web_auth_config auth = {.users = cfg->web.users, .nusers = cfg->web.nusers, .tokens = cfg->web.tokens,
                             .ntokens = cfg->web.ntokens, .anonymous = cfg->web.anonymous,
                             .session_hours = cfg->web.session_hours, .secure_cookie = cert != NULL};
+    char here[VW_CFG_MAX_PATH + 64];
     const char *dash = cfg->web.dashboard_dir ? cfg->web.dashboard_dir : getenv("VW_DASHBOARD_DIR");
+    if (!dash && installed_dashboard(here, sizeof here))
+        dash = here;
     web_options o = {.listen = cfg->listen, .tls_cert_pem = cert, .tls_key_pem = key,
                      .static_dir = dash ? dash : VW_DASHBOARD_DIR, .auth = &auth,
                      .hosts = (const char *const *)cfg->web.hosts, .nhosts = cfg->web.nhosts};
