@@ -478,7 +478,7 @@ long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, co
                        "ssis", user, note, wall_ns, asset));
 }
 
-int alerts_outbox_ack_alert(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len)
+int alerts_outbox_alert_asset(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len)
 {
     if (!o || !asset_out || !asset_len)
         return -EINVAL;

@@ -137,7 +137,7 @@ long alerts_outbox_ack(alerts_outbox *o, const char *asset, const char *user, co
  * alert's asset): it only looks the alert up; the caller acknowledges the asset through the rules
  * (alerts_outbox_ack and the rules' state). 0, -ENOENT (no such alert), -ENOSPC (asset_len too
  * short), -EINVAL, -EIO. */
-int alerts_outbox_ack_alert(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len);
+int alerts_outbox_alert_asset(alerts_outbox *o, int64_t alert_id, char *asset_out, size_t asset_len);
 
 /* Labels an alert a true or a false alarm (label "true_alarm" or "false_alarm"), by user with a note
  * at wall_ns, replacing an earlier label; label NULL clears it (and its user, note and time). 0,

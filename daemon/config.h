@@ -223,7 +223,8 @@ const vw_cfg_sensor *vw_config_sensor(const vw_config *c, const char *id, const 
  * (1 channel), a 1 s snapshot every 600 s, data in ./vibewatch-data, web on 127.0.0.1:8080". */
 void vw_config_summary(const vw_config *c, char *buf, size_t len);
 /* The configuration as loaded (its JSON text) with every secret replaced by "********": passwords,
- * tokens, password hashes, token digests, webhook headers and the user:password part of URLs.
+ * tokens, password hashes, token digests, webhook headers; URLs are shown as the alerts show
+ * them (alerts_url_shown: no user:password@, the query as "?...").
  * Malloc'd JSON text; NULL when out of memory. */
 char *vw_config_masked_json(const vw_config *c);
 /* 1 when ADDR:PORT names a loopback address (127.0.0.0/8, [::1], localhost). */

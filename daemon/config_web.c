@@ -7,6 +7,8 @@
  * anonymous operators are never allowed there. */
 #include "config_priv.h"
 
+#include "alerts/send.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -235,50 +237,6 @@ static int secret_key(const char *k)
     return 0;
 }
 
-/* "scheme://user:pass@host…" → "scheme://user:********@host…"; query values of key-like names too
- * (the whole query is masked: tokens hide there). Returns a malloc'd text or NULL when unchanged. */
-static char *mask_url(const char *s)
-{
-    const char *scheme = strstr(s, "://");
-    if (!scheme)
-        return NULL;
-    const char *host = scheme + 3;
-    size_t auth_len = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', auth_len);
-    const char *q = strchr(s, '?');
-    if (!at && !q)
-        return NULL;
-    size_t n = strlen(s);
-    char *out = malloc(n + 2 * sizeof mask + 1);
-    if (!out)
-        return NULL;
-    size_t o = 0;
-    size_t upto = q ? (size_t)(q - s) : n;
-    if (at) {
-        const char *colon = memchr(host, ':', (size_t)(at - host));
-        size_t keep = (size_t)((colon ? colon : at) - s);
-        memcpy(out, s, keep);
-        o = keep;
-        if (colon) {
-            out[o++] = ':';
-            memcpy(out + o, mask, sizeof mask - 1);
-            o += sizeof mask - 1;
-        }
-        memcpy(out + o, at, upto - (size_t)(at - s));
-        o += upto - (size_t)(at - s);
-    } else {
-        memcpy(out, s, upto);
-        o = upto;
-    }
-    if (q) {
-        out[o++] = '?';
-        memcpy(out + o, mask, sizeof mask - 1);
-        o += sizeof mask - 1;
-    }
-    out[o] = 0;
-    return out;
-}
-
 static void mask_tree(cJSON *o, const char *parent)
 {
     for (cJSON *e = o ? o->child : NULL; e; e = e->next) {
@@ -287,11 +245,10 @@ static void mask_tree(cJSON *o, const char *parent)
             /* every value of a webhook's headers is a secret (API keys live there) */
             if (secret_key(k) || (parent && strcmp(parent, "headers") == 0)) {
                 cJSON_SetValuestring(e, mask);
-            } else if (strcmp(k, "url") == 0 || strcmp(k, "source") == 0) {
-                char *m = mask_url(e->valuestring);
-                if (m && strcmp(k, "url") == 0)
-                    cJSON_SetValuestring(e, m);
-                free(m);
+            } else if (strcmp(k, "url") == 0) { /* as the alerts show URLs: no user:password@, no query */
+                char shown[300];
+                alerts_url_shown(e->valuestring, shown, sizeof shown);
+                cJSON_SetValuestring(e, shown);
             }
         } else if (cJSON_IsObject(e) || cJSON_IsArray(e)) {
             mask_tree(e, cJSON_IsArray(e) ? parent : k);

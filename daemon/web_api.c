@@ -4,6 +4,7 @@
 #include "web_api.h"
 
 #include "alerts/outbox.h"
+#include "alerts/rules.h"
 #include "log.h"
 #include "models/iso10816.h"
 #include "snapshot_features.h"
@@ -54,7 +55,8 @@ struct vw_webapi {
     slot slots[POOL];
     unsigned heavy;                    /* heavy documents being built (under lock; freed signals) */
     int64_t next_status_ns;
-    int64_t last_alert_id;             /* the newest alert published (tick thread only) */
+    int64_t last_alert_id;             /* the highest alert id seen (tick thread only) */
+    bool alerts_seen;                  /* the alerts were listed once: newer ones are published */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
@@ -435,13 +437,17 @@ static web_reply h_status(void *ctx, const web_call *c)
     return reply_json(200, o);
 }
 
-static int level_rank(const char *l);
+/* An alert waits for someone while it is its asset's newest notification (the caller knows), at
+ * watch or worse, and not acknowledged; a test message never waits. */
+static bool alert_waits(const alerts_listed *a)
+{
+    return alerts_level_parse(a->level) > ALERTS_OK && !a->acked_by && strcmp(a->kind, "test") != 0;
+}
 
 static void on_newest(void *ctx, const alerts_listed *a)
 {
     cJSON *o = ctx;
-    int open = level_rank(a->level) > 0 && !a->acked_by && strcmp(a->kind, "test") != 0;
-    if (!open) /* recovered, or acknowledged: nothing waits */
+    if (!alert_waits(a)) /* recovered, or acknowledged: nothing waits */
         return;
     cJSON *x = cJSON_CreateObject();
     cJSON_AddNumberToObject(x, "id", (double)a->id);
@@ -1019,11 +1025,6 @@ typedef struct alert_list {
     unsigned nseen;
 } alert_list;
 
-static int level_rank(const char *l)
-{
-    return !l ? 0 : !strcmp(l, "watch") ? 1 : !strcmp(l, "warning") ? 2 : !strcmp(l, "alarm") ? 3 : 0;
-}
-
 static void on_alert(void *ctx, const alerts_listed *a)
 {
     alert_list *L = ctx;
@@ -1035,8 +1036,7 @@ static void on_alert(void *ctx, const alerts_listed *a)
             newest = 0;
     if (newest && L->nseen < VW_CFG_MAX_ASSETS)
         snprintf(L->seen[L->nseen++], sizeof L->seen[0], "%s", a->asset);
-    /* open: the newest notification of its asset, at a level worth attention, not acknowledged */
-    int open = newest && level_rank(a->level) > 0 && !a->acked_by && strcmp(a->kind, "test") != 0;
+    int open = newest && alert_waits(a);
     if (L->open_only && !open)
         return;
     cJSON *o = cJSON_CreateObject();
@@ -1179,7 +1179,7 @@ static web_reply h_ack(void *ctx, const web_call *c)
     slot *s = borrow(w);
     bool none;
     alerts_outbox *ob = outbox_of(w, s, &none, &r);
-    int rc = ob ? alerts_outbox_ack_alert(ob, id, asset, sizeof asset) : -ENOENT;
+    int rc = ob ? alerts_outbox_alert_asset(ob, id, asset, sizeof asset) : -ENOENT;
     give_back(w, s);
     if (rc < 0) {
         cJSON_Delete(body);
@@ -1233,7 +1233,7 @@ static web_reply h_label(void *ctx, const web_call *c)
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t wall = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
     char asset[VW_CFG_MAX_ID + 1] = "";
-    int rc = alerts_outbox_ack_alert(ob, id, asset, sizeof asset);
+    int rc = alerts_outbox_alert_asset(ob, id, asset, sizeof asset);
     if (rc == 0)
         rc = alerts_outbox_label(ob, id, label, c->user, note, wall);
     alerts_outbox_close(ob);
@@ -1556,24 +1556,26 @@ vw_webapi *vw_webapi_start(const vw_config *cfg, vw_pipeline *pipe, char *err, s
 
 const char *vw_webapi_url(const vw_webapi *w) { return w->url; }
 
-static void on_new_alert(void *ctx, const alerts_listed *a)
+/* The newest alerts of a tick: those after the last one published are published (not at the first
+ * tick: only what comes after the start), and the highest id is kept. */
+typedef struct new_alerts {
+    vw_webapi *w;
+    int64_t max;
+} new_alerts;
+
+static void on_listed(void *ctx, const alerts_listed *a)
 {
-    vw_webapi *w = ctx;
-    if (a->id <= w->last_alert_id)
+    new_alerts *n = ctx;
+    if (a->id > n->max)
+        n->max = a->id;
+    if (!n->w->alerts_seen || a->id <= n->w->last_alert_id)
         return;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)a->id);
     cJSON_AddStringToObject(o, "asset", a->asset);
     cJSON_AddStringToObject(o, "level", a->level);
     cJSON_AddStringToObject(o, "kind", a->kind);
-    publish_tree(w, "alert", o);
-}
-
-static void on_first_alert(void *ctx, const alerts_listed *a)
-{
-    int64_t *newest = ctx;
-    if (a->id > *newest)
-        *newest = a->id;
+    publish_tree(n->w, "alert", o);
 }
 
 void vw_webapi_tick(vw_webapi *w)
@@ -1599,14 +1601,11 @@ void vw_webapi_tick(vw_webapi *w)
     alerts_outbox *ob = outbox_of(w, s, &none, &r);
     free(r.body);
     if (ob) {
-        int64_t newest = w->last_alert_id;
-        if (newest == 0) { /* at start: only what comes after */
-            alerts_outbox_list_where(ob, NULL, 0, 1, on_first_alert, &newest);
-        } else {
-            alerts_outbox_list_where(ob, NULL, 0, 16, on_new_alert, w);
-            alerts_outbox_list_where(ob, NULL, 0, 1, on_first_alert, &newest);
+        new_alerts n = {w, w->last_alert_id};
+        if (alerts_outbox_list_where(ob, NULL, 0, 16, on_listed, &n) >= 0) {
+            w->last_alert_id = n.max;
+            w->alerts_seen = true;
         }
-        w->last_alert_id = newest ? newest : -1;
     }
     give_back(w, s);
 }

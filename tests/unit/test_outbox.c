@@ -1403,15 +1403,15 @@ static void test_ack_alert(void)
     int64_t a1 = add_alert(o, T0 + MIN, "pump-1", "raised", "alarm", "a1");
     int64_t a2 = add_alert(o, T0 + 2 * MIN, "fan-22", "raised", "warning", "a2");
     char asset[64] = "";
-    T_CHECK(alerts_outbox_ack_alert(o, a2, asset, sizeof asset) == 0 && !strcmp(asset, "fan-22"), "a2: \"%s\"", asset);
-    T_CHECK(alerts_outbox_ack_alert(o, a1, asset, sizeof asset) == 0 && !strcmp(asset, "pump-1"), "a1: \"%s\"", asset);
-    T_CHECK(alerts_outbox_ack_alert(o, a2 + 1, asset, sizeof asset) == -ENOENT, "an unknown id");
-    T_CHECK(alerts_outbox_ack_alert(o, 0, asset, sizeof asset) == -ENOENT, "id 0");
+    T_CHECK(alerts_outbox_alert_asset(o, a2, asset, sizeof asset) == 0 && !strcmp(asset, "fan-22"), "a2: \"%s\"", asset);
+    T_CHECK(alerts_outbox_alert_asset(o, a1, asset, sizeof asset) == 0 && !strcmp(asset, "pump-1"), "a1: \"%s\"", asset);
+    T_CHECK(alerts_outbox_alert_asset(o, a2 + 1, asset, sizeof asset) == -ENOENT, "an unknown id");
+    T_CHECK(alerts_outbox_alert_asset(o, 0, asset, sizeof asset) == -ENOENT, "id 0");
     char small[6];
-    T_CHECK(alerts_outbox_ack_alert(o, a2, small, sizeof small) == -ENOSPC, "\"fan-22\" in 6 bytes");
+    T_CHECK(alerts_outbox_alert_asset(o, a2, small, sizeof small) == -ENOSPC, "\"fan-22\" in 6 bytes");
     char exact[7];
-    T_CHECK(alerts_outbox_ack_alert(o, a2, exact, sizeof exact) == 0 && !strcmp(exact, "fan-22"), "\"fan-22\" in 7 bytes");
-    T_CHECK(alerts_outbox_ack_alert(o, a2, NULL, 10) == -EINVAL, "no buffer");
+    T_CHECK(alerts_outbox_alert_asset(o, a2, exact, sizeof exact) == 0 && !strcmp(exact, "fan-22"), "\"fan-22\" in 7 bytes");
+    T_CHECK(alerts_outbox_alert_asset(o, a2, NULL, 10) == -EINVAL, "no buffer");
     /* looking up acknowledges nothing; acknowledging the asset then keeps the time */
     listing *l = list_all(o);
     const listed *x = find_listed(l, a2);
