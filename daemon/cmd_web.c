@@ -3,6 +3,7 @@
  * the config entry holding only its SHA-256). Neither writes the configuration: an administrator
  * pastes the printed member into it, so the file stays theirs. */
 #include "cli.h"
+#include "config.h"
 #include "web/auth.h"
 
 #include <errno.h>
@@ -69,9 +70,9 @@ static int parse_role(const char *cmd, int argc, char **argv, const char *usage,
         return 2;
     }
     *name = argv[optind];
-    size_t n = strlen(*name);
-    if (n == 0 || n > 64 || strspn(*name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n) {
-        fprintf(stderr, "vibewatch %s: a name is 1 to 64 letters, digits, '_', '.' or '-'\n", cmd);
+    char why[300];
+    if (vw_config_check_id(*name, why, sizeof why) < 0) { /* the configuration would refuse the entry */
+        fprintf(stderr, "vibewatch %s: the name %s\n", cmd, why);
         return 2;
     }
     return -1;

@@ -227,6 +227,9 @@ void vw_config_summary(const vw_config *c, char *buf, size_t len);
  * them (alerts_url_shown: no user:password@, the query as "?...").
  * Malloc'd JSON text; NULL when out of memory. */
 char *vw_config_masked_json(const vw_config *c);
+/* 0 when s is an id the configuration takes ([A-Za-z0-9_.-]{1,64}, not "." or ".."), else -EINVAL with
+ * why ("must be 1 to 64 letters, …, not \"a b\""): for commands that print config entries. */
+int vw_config_check_id(const char *s, char *why, size_t whylen);
 /* 1 when ADDR:PORT names a loopback address (127.0.0.0/8, [::1], localhost). */
 int vw_config_listen_is_loopback(const char *listen);
 

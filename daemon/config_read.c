@@ -515,3 +515,5 @@ int vw_cfg_get_text(vw_cfg_ctx *x, const cJSON *obj, const char *key, bool requi
         return vw_cfg_fail(x, key, "out of memory");
     return 0;
 }
+
+int vw_config_check_id(const char *s, char *why, size_t whylen) { return vw_cfg_check_text(s, VW_CFG_ID, why, whylen); }

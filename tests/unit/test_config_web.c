@@ -158,6 +158,10 @@ static void test_listening_rule_allows(void)
     c = parse("{" BOX ",\"web\":{\"listen\":\"127.8.9.1:8080\"}," ASSETS "}", err, sizeof err);
     T_CHECK(c && c->web.anonymous == WEB_ROLE_OPERATOR, "127.0.0.0/8 is loopback: %s", err);
     vw_config_free(c);
+    char why[300];
+    T_CHECK(vw_config_check_id("ana", why, sizeof why) == 0 && vw_config_check_id(".", why, sizeof why) < 0 &&
+                vw_config_check_id("a b", why, sizeof why) < 0 && strstr(why, "\"a b\""),
+            "the ids `vibewatch passwd` and `token` take are the config's: %s", why);
     T_CHECK(!vw_config_listen_is_loopback("0.0.0.0:80") && !vw_config_listen_is_loopback("[::]:80") &&
                 !vw_config_listen_is_loopback("10.0.0.1:80") && !vw_config_listen_is_loopback("128.0.0.1:80"),
             "0.0.0.0, ::, 10/8 and 128.0.0.1 are not loopback");
