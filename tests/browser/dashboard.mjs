@@ -165,6 +165,15 @@ if (loggedIn) {
   await check(`the overview shows ${assetId} with its state`, async () => {
     const card = `.card[data-asset="${assetId}"]`;
     await page.waitForSelector(card);
+    // The card is in the document once its badge is; give a loaded CI machine a moment for the
+    // style to be resolved before reading it (one run saw the badge's background unresolved).
+    await page
+      .waitForFunction((sel) => {
+        const b = document.querySelector(sel + ' .badge[data-state]');
+        const bg = b && b.isConnected ? getComputedStyle(b).backgroundColor : '';
+        return bg && bg !== 'rgba(0, 0, 0, 0)';
+      }, card, { timeout: 5000 })
+      .catch(() => {});
     const info = await page.$eval(card, (el) => {
       const b = el.querySelector('.badge[data-state]');
       return {
@@ -174,12 +183,13 @@ if (loggedIn) {
         bg: b && getComputedStyle(b).backgroundColor,
         border: getComputedStyle(el).borderLeftColor,
         seen: (el.querySelector('.age') || {}).textContent,
+        sheets: [...document.styleSheets].map((x) => (x.href || 'inline').replace(/^.*\//, '') + ':' + (() => { try { return x.cssRules.length; } catch (e) { return 'x'; } })()).join(' '),
       };
     });
     assert(info.state, 'no state badge');
     assert(info.cls.includes('st-' + info.state), `card class "${info.cls}" lacks st-${info.state}`);
     assert(info.text && info.text.length > 1, 'state badge without text');
-    assert(info.bg && info.bg !== 'rgba(0, 0, 0, 0)', 'state badge without colour');
+    assert(info.bg && info.bg !== 'rgba(0, 0, 0, 0)', `state badge without colour (state ${info.state}, background "${info.bg}", card "${info.cls}", stylesheets ${info.sheets})`);
     assert(info.border !== 'rgb(160, 167, 173)' || ['no_data_yet', 'stopped'].includes(info.state), 'card border is the no-data grey for ' + info.state);
     await page.screenshot({ path: join(outDir, 'overview.png'), fullPage: true });
     return `${info.state}: "${info.text}", ${info.bg}, last seen ${info.seen}`;
