@@ -78,6 +78,31 @@ else
     bad "systemd-analyze is missing (the systemd package)"
 fi
 
+# ---- the udev rule: the program it runs, on a stand-in for an IIO device's sysfs folder ----------
+# (as udev would: %p is the device path under /sys; the group is the test's own, not iio, and the
+# folder is not /sys, so the command is taken from the installed rule and those two swapped)
+rules="$R/usr/lib/udev/rules.d/60-vibewatch.rules"
+cmd=$(sed -n "s/^SUBSYSTEM==\"iio\", ACTION==\"add|change\", RUN+=\"\/bin\/sh -c '\(.*\)'\"$/\1/p" "$rules")
+grp=$(id -gn)
+S="$T/sys/devices/platform/adc/iio:device0"
+mkdir -p "$S/scan_elements" "$S/buffer"
+for f in sampling_frequency scan_elements/in_voltage0_en buffer/enable buffer/length; do : >"$S/$f"; chmod 0644 "$S/$f"; done
+for f in name scan_elements/in_voltage0_type; do : >"$S/$f"; chmod 0444 "$S/$f"; done
+if [ -n "$cmd" ] && grep -q '^SUBSYSTEM=="iio", GROUP="iio", MODE="0660"$' "$rules"; then
+    run=$(printf '%s' "$cmd" | sed -e "s|/sys%p|$S|" -e "s| iio | $grp |")
+    sh -c "$run" 2>"$T/udev.err"
+    got=$(cd "$S" && find . -type f -printf '%P %m\n' | sort | tr '\n' ' ')
+    want="buffer/enable 664 buffer/length 664 name 444 sampling_frequency 664 scan_elements/in_voltage0_en 664 scan_elements/in_voltage0_type 444 "
+    [ "$got" = "$want" ] && [ ! -s "$T/udev.err" ] \
+        && ok "udev rule: /dev/iio:* to group iio 0660; the device's writable sysfs attributes group-writable, read-only ones untouched" \
+        || bad "udev rule's program on a stand-in sysfs folder: got [$got], want [$want] $(head -c 200 "$T/udev.err")"
+else
+    bad "udev rule: the IIO lines are not as expected: $(cat "$rules")"
+fi
+grep -q '^ProtectKernelTunables=yes' "$unit" \
+    && bad "the unit has ProtectKernelTunables=yes: /sys would be read-only and libiio could not set an ADC's rate" \
+    || ok "the unit leaves /sys writable for libiio (ReadOnlyPaths keeps /proc/sys and /sys/kernel… read-only)"
+
 # ---- the man page --------------------------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
     gzip -dc "$R/usr/share/man/man1/vibewatch.1.gz" | groff -man -Tutf8 -ww -z >"$T/groff.out" 2>&1
