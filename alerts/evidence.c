@@ -195,13 +195,33 @@ static void rul_words(const alerts_channel_ev *c, const char *interval, const ch
         snprintf(out, n, "%s", m);
 }
 
+/* The channel's level comes from the machine's condition, not from its sensor or acquisition (a
+ * stopped acquisition or a sensor fault at the same level is what is new, and is named first). */
+static bool machine_finding(const alerts_channel_ev *c)
+{
+    return !(c->causes & (ALERTS_CAUSE_STOPPED | ALERTS_CAUSE_SENSOR_FAULT));
+}
+
+/* What raised this notification, for the subject, the summary and the SMS: the cause the rules name.
+ * A stopped acquisition or a sensor fault is said as such, never as the last bearing diagnosis (that
+ * is not why this message was sent, and may be days old); the machine's own condition is the bearing
+ * defect found when the monitor raised it, else its cause (ISO zone with the velocity, temperature). */
 static void finding(const alerts_channel_ev *c, char *out, size_t n)
 {
     const char *d = diag_words(c->diagnosis);
-    if (d && isfinite(c->defect_hz))
+    bool model = (c->causes & ALERTS_CAUSE_MODEL) || !(c->causes & (ALERTS_CAUSE_ISO | ALERTS_CAUSE_TEMP));
+    if (!machine_finding(c))
+        snprintf(out, n, "%s", cause_words(c));
+    else if (model && d && isfinite(c->defect_hz))
         snprintf(out, n, "%s (%s %.1f Hz)", d, c->defect ? c->defect : "", c->defect_hz);
-    else if (d)
+    else if (model && d)
         snprintf(out, n, "%s", d);
+    else if (!(c->causes & ALERTS_CAUSE_MODEL) && (c->causes & ALERTS_CAUSE_ISO) && c->iso_zone >= 1 &&
+             c->iso_zone <= 4 && isfinite(c->velocity_rms_mm_s))
+        snprintf(out, n, "vibration in ISO 10816 zone %c (%.2f mm/s RMS)", "?ABCD"[c->iso_zone], c->velocity_rms_mm_s);
+    else if (!(c->causes & (ALERTS_CAUSE_MODEL | ALERTS_CAUSE_ISO)) && (c->causes & ALERTS_CAUSE_TEMP) &&
+             isfinite(c->temp_c))
+        snprintf(out, n, "temperature limit (%.1f °C)", c->temp_c);
     else
         snprintf(out, n, "%s", cause_words(c));
 }
@@ -236,7 +256,7 @@ static long headline(const alerts_evidence *e, bool prefix, char *out, size_t ou
         char f[96];
         finding(c, f, sizeof f);
         sb_printf(&b, ": %s", f);
-        if (has_rul(c)) {
+        if (has_rul(c) && machine_finding(c)) { /* a stopped or faulty sensor's message is not about the RUL */
             char r[128];
             rul_words(c, "", "", r, sizeof r);
             sb_printf(&b, ", RUL %s", r);
@@ -250,6 +270,8 @@ long alerts_ev_summary(const alerts_evidence *e, char *out, size_t outlen) { ret
 
 static const char zone_letter[] = "?ABCD";
 
+static bool in_fault(const alerts_channel_ev *c) { return c->state && !strcmp(c->state, "sensor_fault"); }
+
 static void channel_text(sb *b, const alerts_channel_ev *c)
 {
     sb_printf(b, "\n%s / %s", c->sensor_name && *c->sensor_name ? c->sensor_name : c->sensor_id, c->axis);
@@ -258,6 +280,15 @@ static void channel_text(sb *b, const alerts_channel_ev *c)
         sb_printf(b, ", %s", c->mounting);
     sb_printf(b, ")\n");
     sb_printf(b, "  State:        %s: %s\n", alerts_level_name(c->level), cause_words(c));
+    if (in_fault(c)) {
+        char t[40];
+        alerts_ev_time(c->values_t_ns, t, sizeof t);
+        if (c->values_t_ns)
+            sb_printf(b, "  Sensor:       in fault: its signal is not a measurement of the machine; the values below "
+                         "are from its last good snapshot (%s)\n", t);
+        else
+            sb_printf(b, "  Sensor:       in fault: its signal is not a measurement of the machine\n");
+    }
     if (has_rul(c)) {
         char r[160];
         rul_words(c, "80 % interval ", !strcmp(c->rul_basis, "trend") ? "; from the degradation trend" : "; from the life prior",
@@ -390,6 +421,14 @@ static void channel_html(sb *b, const alerts_channel_ev *c)
     row(b, "Sensor", v);
     snprintf(v, sizeof v, "%s: %s", alerts_level_name(c->level), cause_words(c));
     row(b, "State", v);
+    if (in_fault(c)) {
+        char t[40];
+        alerts_ev_time(c->values_t_ns, t, sizeof t);
+        snprintf(v, sizeof v, "in fault: its signal is not a measurement of the machine%s%s%s",
+                 c->values_t_ns ? "; the values below are from its last good snapshot (" : "", c->values_t_ns ? t : "",
+                 c->values_t_ns ? ")" : "");
+        row(b, "Sensor", v);
+    }
     if (has_rul(c)) {
         rul_words(c, "80 % interval ", !strcmp(c->rul_basis, "trend") ? "; degradation trend" : "; life prior", v, sizeof v);
         row(b, "Remaining life", v);
@@ -525,12 +564,12 @@ long alerts_ev_sms(const alerts_evidence *e, char *out, size_t outlen)
         char f[96];
         finding(c, f, sizeof f);
         sb_printf(&b, ": %s", f);
-        if (has_rul(c)) {
+        if (has_rul(c) && machine_finding(c)) {
             char m[24];
             fmt_dur(c->rul_h, m, sizeof m);
             sb_printf(&b, ", RUL %s", m);
         }
-        if (isfinite(c->p_fail_7d))
+        if (isfinite(c->p_fail_7d) && machine_finding(c))
             sb_printf(&b, ", P7d %.0f%%", 100 * c->p_fail_7d);
     }
     if (e->link && *e->link)
@@ -585,6 +624,11 @@ char *alerts_ev_json(const alerts_evidence *e)
         jstr(co, "level", alerts_level_name(c->level));
         jstr(co, "state", c->state);
         jstr(co, "cause", cause_words(c));
+        if (in_fault(c) && c->values_t_ns) {
+            char vt[40];
+            alerts_ev_time(c->values_t_ns, vt, sizeof vt);
+            jstr(co, "values_from", vt);
+        }
         jstr(co, "rul_basis", c->rul_basis);
         if (has_rul(c)) {
             jnum(co, "rul_h", c->rul_h);

@@ -39,6 +39,8 @@ typedef struct alerts_channel_ev {
     enum alerts_level level;
     unsigned causes;           /* ALERTS_CAUSE_* */
     const char *state;         /* the monitor's state ("warning", "sensor_fault", …) */
+    int64_t values_t_ns;       /* with state "sensor_fault": the machine's numbers below are from the last
+                                  trusted snapshot, taken at this data time (0: none; none are given) */
     const char *model_cause;   /* the monitor's cause ("trend", "anomaly", "iso_zone_d", …) or NULL */
     const char *rul_basis;     /* "trend", "prior", "null" or NULL */
     double rul_h, rul_lo_h, rul_hi_h, p_fail_7d, p_fail_14d;

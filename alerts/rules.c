@@ -10,13 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A channel has two debounced levels, so that a broken sensor is never reported as a machine fault:
+ *   - the machine's condition (the monitor, the ISO zone, the temperature): its ring holds the raw
+ *     levels of trusted snapshots only. A snapshot in sensor fault is not a measurement of the
+ *     machine, so it is left out as if it had not been taken: it can neither raise this level (a
+ *     clipped signal's 400 mm/s is not ISO zone D) nor lower or clear it (a sensor that breaks does
+ *     not "recover" a machine in alarm). The level measured before the fault holds until trusted
+ *     snapshots decide otherwise;
+ *   - the sensor fault itself (cfg.sensor_fault): k of the last n snapshots in fault raise it,
+ *     clear_n clean ones in a row clear it.
+ * The channel's level is the higher of the two (and stopped, from the watchdog). */
 typedef struct chan {
-    unsigned char raw[ALERTS_MAX_DEBOUNCE]; /* ring of the last raw levels, newest at pos-1 */
+    unsigned char raw[ALERTS_MAX_DEBOUNCE]; /* ring of the last raw levels of trusted snapshots, newest at pos-1 */
     unsigned char rawcause[ALERTS_MAX_DEBOUNCE];
     unsigned pos, count;
-    enum alerts_level level;                /* debounced */
+    enum alerts_level level;                /* the machine's condition, debounced */
     unsigned cause;                         /* ALERTS_CAUSE_* behind `level` */
     enum alerts_level temp;                 /* the temperature's own level, with hysteresis */
+    unsigned fault_bits;                    /* the last snapshots, 1: in sensor fault (newest in bit 0) */
+    unsigned fault_count;                   /* snapshots in fault_bits (≤ ALERTS_MAX_DEBOUNCE) */
+    enum alerts_level fault;                /* the sensor fault's level, debounced (ok or cfg.sensor_fault) */
     bool stopped;
     double last_t;                          /* NAN before the first snapshot */
 } chan;
@@ -207,6 +220,21 @@ static void debounce(const alerts_rules_cfg *cfg, chan *c)
     c->cause = top ? cause : 0;
 }
 
+/* The sensor fault's debounced level from the last snapshots' fault bits (the same k of n and
+ * clear_n as the machine's). */
+static void debounce_fault(const alerts_rules_cfg *cfg, chan *c)
+{
+    unsigned n = c->fault_count < cfg->debounce_n ? c->fault_count : cfg->debounce_n, hits = 0;
+    for (unsigned b = 0; b < n; b++)
+        hits += (c->fault_bits >> b) & 1u;
+    if (cfg->sensor_fault == ALERTS_OK)
+        c->fault = ALERTS_OK; /* ignored ("off") */
+    else if (hits >= cfg->debounce_k)
+        c->fault = cfg->sensor_fault;
+    else if (c->fault_count >= cfg->clear_n && !(c->fault_bits & ((1u << cfg->clear_n) - 1)))
+        c->fault = ALERTS_OK;
+}
+
 int alerts_rules_update(alerts_rules *r, unsigned ch, const alerts_input *in)
 {
     if (!r || !in || ch >= r->n || !isfinite(in->t_h))
@@ -217,12 +245,16 @@ int alerts_rules_update(alerts_rules *r, unsigned ch, const alerts_input *in)
     c->last_t = in->t_h;
     c->stopped = false; /* a snapshot: this channel's acquisition runs (whatever a saved state said) */
     const alerts_rules_cfg *cfg = &r->cfg;
+    c->fault_bits = ((c->fault_bits << 1) | (in->sensor_fault ? 1u : 0u)) & ((1u << ALERTS_MAX_DEBOUNCE) - 1);
+    if (c->fault_count < ALERTS_MAX_DEBOUNCE)
+        c->fault_count++;
+    debounce_fault(cfg, c);
+    if (in->sensor_fault)
+        return 0; /* not a measurement of the machine: its condition holds (see struct chan) */
     enum alerts_level raw = ALERTS_OK;
     unsigned cause = 0;
     if ((unsigned)in->model < ALERTS_NLEVELS)
         raise_to(&raw, &cause, in->model, ALERTS_CAUSE_MODEL);
-    if (in->sensor_fault)
-        raise_to(&raw, &cause, cfg->sensor_fault, ALERTS_CAUSE_SENSOR_FAULT);
     if (in->iso_zone == 3)
         raise_to(&raw, &cause, cfg->iso_zone_c, ALERTS_CAUSE_ISO);
     else if (in->iso_zone >= 4)
@@ -246,11 +278,12 @@ int alerts_rules_stopped(alerts_rules *r, unsigned ch, bool stopped)
     return 0;
 }
 
-/* A channel's level with a stopped acquisition counted at once. */
+/* A channel's level: its machine's condition, its sensor fault, and a stopped acquisition counted at once. */
 static enum alerts_level chan_level(const alerts_rules *r, const chan *c, unsigned *cause)
 {
     enum alerts_level l = c->level;
     unsigned cs = c->cause;
+    raise_to(&l, &cs, c->fault, ALERTS_CAUSE_SENSOR_FAULT);
     if (c->stopped)
         raise_to(&l, &cs, r->cfg.stopped, ALERTS_CAUSE_STOPPED);
     if (cause)
@@ -430,6 +463,9 @@ char *alerts_rules_to_json(const alerts_rules *r)
         cJSON_AddNumberToObject(co, "cause", c->cause);
         cJSON_AddNumberToObject(co, "temp", c->temp);
         cJSON_AddBoolToObject(co, "stopped", c->stopped);
+        cJSON_AddNumberToObject(co, "fault", c->fault);
+        cJSON_AddNumberToObject(co, "fault_bits", c->fault_bits);
+        cJSON_AddNumberToObject(co, "fault_n", c->fault_count);
         add_time(co, "last_t", c->last_t);
         cJSON_AddItemToArray(chs, co);
     }
@@ -509,8 +545,13 @@ int alerts_rules_restore(alerts_rules *r, const char *json, char *err, size_t er
         const cJSON *raw = cJSON_GetObjectItemCaseSensitive(co, "raw"), *st = cJSON_GetObjectItemCaseSensitive(co, "stopped");
         long cl = json_int(co, "level", 0, ALERTS_NLEVELS - 1), cc = json_int(co, "cause", 0, 31),
              ct = json_int(co, "temp", 0, ALERTS_NLEVELS - 1);
+        /* the sensor fault's track (absent from states saved before it existed: no fault) */
+        bool has_fault = cJSON_GetObjectItemCaseSensitive(co, "fault") != NULL;
+        long cf = has_fault ? json_int(co, "fault", 0, ALERTS_NLEVELS - 1) : 0,
+             fb = has_fault ? json_int(co, "fault_bits", 0, (1L << ALERTS_MAX_DEBOUNCE) - 1) : 0,
+             fn = has_fault ? json_int(co, "fault_n", 0, ALERTS_MAX_DEBOUNCE) : 0;
         if (!cJSON_IsArray(raw) || cJSON_GetArraySize(raw) > ALERTS_MAX_DEBOUNCE || !cJSON_IsBool(st) || cl < 0 ||
-            cc < 0 || ct < 0)
+            cc < 0 || ct < 0 || cf < 0 || fb < 0 || fn < 0)
             goto bad;
         const cJSON *v;
         cJSON_ArrayForEach(v, raw)
@@ -527,6 +568,9 @@ int alerts_rules_restore(alerts_rules *r, const char *json, char *err, size_t er
         c->cause = (unsigned)cc;
         c->temp = (enum alerts_level)ct;
         c->stopped = cJSON_IsTrue(st);
+        c->fault = (enum alerts_level)cf;
+        c->fault_bits = (unsigned)fb;
+        c->fault_count = (unsigned)fn;
         c->last_t = json_time(co, "last_t", &ok);
         if (!ok)
             goto bad;

@@ -12,6 +12,14 @@
  * Debouncing per channel: the channel's level rises to L when at least k of its last n raw levels
  * were ≥ L (default 2 of 3), and falls only after clear_n raw levels in a row below it (default 3),
  * to the highest of those. A stopped acquisition counts at once (the watchdog already waited).
+ * A broken sensor is never reported as a machine fault: a snapshot in sensor fault is not a
+ * measurement of the machine, so its model state, ISO zone and temperature are ignored and it is
+ * left out of the machine's debouncing altogether. It raises only the sensor fault's own level (k
+ * of the last n snapshots in fault raise it, clear_n clean ones in a row clear it), and the level
+ * the machine had before the fault HOLDS while the sensor is in fault: neither escalated by the
+ * broken signal nor lowered or "recovered" because the sensor broke (a machine in alarm whose
+ * sensor then fails is still in alarm for all anyone knows). Trusted snapshots decide again once the
+ * sensor is back. The channel's level is the highest of the machine's, the sensor fault's and stopped.
  * The ASSET's level is the highest of its channels' levels; a notification is about the asset and
  * names every channel at that level (one mail for a pump whose three sensors all see the fault).
  *
@@ -72,7 +80,7 @@ int alerts_rules_cfg_check(const alerts_rules_cfg *c, char *err, size_t errlen);
 typedef struct alerts_input {
     double t_h;                   /* data time of the snapshot, hours */
     enum alerts_level model;      /* the monitor's state as a level */
-    bool sensor_fault;
+    bool sensor_fault;            /* the self-check holds the sensor in fault: model, iso_zone, temp_c ignored */
     int iso_zone;                 /* 1…4 for A…D; 0: unknown */
     double temp_c;                /* NAN: not measured */
 } alerts_input;

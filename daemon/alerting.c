@@ -78,6 +78,8 @@ typedef struct msg {
 typedef struct chan_mem {
     bool have;
     msg last;                       /* the latest snapshot (type M_SNAPSHOT) */
+    bool have_trusted;
+    msg trusted;                    /* the latest snapshot not in sensor fault: the machine's evidence */
     unsigned ref_n;
     double ref_sum[NCROSS];
     alerts_day days[ALERTS_EV_MAX_DAYS];
@@ -186,6 +188,9 @@ static void channel_evidence(const vw_alerting *a, int asset, unsigned idx, cons
     const vw_cfg_sensor *sc = &as->sensors[idx / CH_PER_SENSOR];
     const msg *s = &m->last;
     memset(e, 0, sizeof *e);
+    /* a sensor in fault: its latest signal is not a measurement of the machine (a clipped signal's
+       velocity is no ISO zone); the machine's numbers are those of its last trusted snapshot, said so */
+    bool fault = m->have && !strcmp(m->last.state, "sensor_fault");
     e->sensor_id = sc->id;
     e->sensor_name = sc->name;
     e->axis = m->have ? s->axis : "?";
@@ -198,6 +203,12 @@ static void channel_evidence(const vw_alerting *a, int asset, unsigned idx, cons
     e->anomaly = e->threshold = e->hi = e->hi_limit = e->defect_hz = e->defect_db = e->velocity_rms_mm_s = e->temp_c = nan;
     if (!m->have)
         return;
+    if (fault) {
+        if (!m->have_trusted)
+            return;
+        s = &m->trusted;
+        e->values_t_ns = s->t_ns;
+    }
     if (s->have_mo) {
         const models_monitor_output *mo = &s->mo;
         e->model_cause = mo->cause;
@@ -556,6 +567,10 @@ static void remember(asset_rt *rt, unsigned idx, const msg *s)
     chan_mem *m = &rt->mem[idx];
     m->have = true;
     m->last = *s;
+    if (!strcmp(s->state, "sensor_fault"))
+        return; /* not a measurement of the machine: neither its baseline reference nor its days */
+    m->have_trusted = true;
+    m->trusted = *s;
     if (s->have_mo && s->mo.state == MODELS_ST_LEARNING) {
         m->ref_n = 0; /* a new baseline: the reference starts again */
         memset(m->ref_sum, 0, sizeof m->ref_sum);

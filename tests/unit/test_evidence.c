@@ -366,6 +366,96 @@ static void test_finding(void)
     }
 }
 
+/* The reviewer's case: the watchdog raised "acquisition stopped" on a channel whose last snapshot had
+ * diagnosed an inner race defect. The subject, the summary and the SMS name what raised this
+ * notification, the stopped acquisition (or the sensor fault), exactly; the stale diagnosis, its
+ * frequency and the RUL are not the finding (the body still shows the last snapshot's evidence). */
+static void test_subject_names_the_cause(void)
+{
+    static const struct {
+        unsigned causes;
+        const char *state, *subject, *sms;
+    } cases[] = {
+        {ALERTS_CAUSE_STOPPED, "warning", "[vibewatch] WARNING Pump 3 (pump-3): acquisition stopped",
+         "WARNING Pump 3: acquisition stopped https://vw.example/assets/pump-3"},
+        {ALERTS_CAUSE_SENSOR_FAULT, "sensor_fault", "[vibewatch] WARNING Pump 3 (pump-3): sensor fault",
+         "WARNING Pump 3: sensor fault https://vw.example/assets/pump-3"},
+        /* at the same level as the machine's own warning: what is new is named */
+        {ALERTS_CAUSE_STOPPED | ALERTS_CAUSE_MODEL, "warning", "[vibewatch] WARNING Pump 3 (pump-3): acquisition stopped",
+         "WARNING Pump 3: acquisition stopped https://vw.example/assets/pump-3"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        alerts_channel_ev c = base_channel();
+        c.level = ALERTS_WARNING;
+        c.causes = cases[i].causes;
+        c.state = cases[i].state;
+        c.model_cause = NULL;
+        c.diagnosis = "inner_race";
+        c.defect = "BPFI";
+        c.defect_hz = 245.7;
+        alerts_evidence e = base_ev(&c, 1);
+        e.level = ALERTS_WARNING;
+        e.previous = ALERTS_OK;
+        forms *f = render_all(&e);
+        T_CHECK(!strcmp(f->subject, cases[i].subject), "case %zu: subject \"%s\", want \"%s\"", i, f->subject,
+                cases[i].subject);
+        T_CHECK(!strcmp(f->summary, cases[i].subject + 12), "case %zu: summary \"%s\"", i, f->summary);
+        T_CHECK(!strcmp(f->sms, cases[i].sms), "case %zu: sms \"%s\", want \"%s\"", i, f->sms, cases[i].sms);
+        T_CHECK(t_starts_with(f->text, cases[i].subject + 12), "case %zu: the text's headline: %.80s", i, f->text);
+        HAS_NOT(f->html, "inner race defect (BPFI");
+        /* the body still has the evidence: the last snapshot's finding, labelled as such */
+        HAS(f->text, "Finding:      inner race defect at BPFI 245.7 Hz");
+        /* a repeat says the same */
+        e.kind = ALERTS_REPEAT;
+        f = render_all(&e);
+        HAS(f->subject, cases[i].subject + 20); /* after "[vibewatch] WARNING" */
+        HAS_NOT(f->subject, "inner race");
+        HAS_NOT(f->sms, "BPFI");
+    }
+    /* a sensor in fault: the body says its signal is no measurement, and where the numbers come from */
+    alerts_channel_ev c = base_channel();
+    c.level = ALERTS_WARNING;
+    c.causes = ALERTS_CAUSE_SENSOR_FAULT;
+    c.state = "sensor_fault";
+    c.values_t_ns = T_EV - DAY;
+    alerts_evidence e = base_ev(&c, 1);
+    e.level = ALERTS_WARNING;
+    forms *f = render_all(&e);
+    HAS(f->text, "Sensor:       in fault: its signal is not a measurement of the machine; the values below are from "
+                 "its last good snapshot (2026-11-28 01:31 UTC)");
+    HAS(f->html, "in fault: its signal is not a measurement of the machine");
+    cJSON *j = cJSON_Parse(f->json);
+    const cJSON *ch = cJSON_GetArrayItem(jget(j, "channels"), 0);
+    JSTR(ch, "values_from", "2026-11-28 01:31 UTC");
+    JSTR(ch, "cause", "sensor fault");
+    cJSON_Delete(j);
+    c.values_t_ns = 0;
+    f = render_all(&e);
+    HAS(f->text, "Sensor:       in fault: its signal is not a measurement of the machine\n");
+    HAS_NOT(f->json, "values_from");
+
+    /* the machine's own causes: an ISO zone raised alone is named with its zone and velocity (not a
+       diagnosis the monitor did not raise on); the monitor's raise keeps the bearing defect */
+    c = base_channel();
+    c.causes = ALERTS_CAUSE_ISO;
+    c.iso_zone = 4;
+    c.velocity_rms_mm_s = 11.5;
+    e = base_ev(&c, 1);
+    f = render_all(&e);
+    T_CHECK(t_starts_with(f->subject, "[vibewatch] ALARM Pump 3 (pump-3): vibration in ISO 10816 zone D (11.50 mm/s "
+                                      "RMS)"),
+            "ISO zone D: %s", f->subject);
+    c.causes = ALERTS_CAUSE_TEMP;
+    c.temp_c = 96.5;
+    f = render_all(&e);
+    T_CHECK(t_starts_with(f->subject, "[vibewatch] ALARM Pump 3 (pump-3): temperature limit (96.5 °C)"),
+            "temperature: %s", f->subject);
+    c.causes = ALERTS_CAUSE_MODEL | ALERTS_CAUSE_ISO;
+    f = render_all(&e);
+    T_CHECK(t_starts_with(f->subject, "[vibewatch] ALARM Pump 3 (pump-3): outer race defect (BPFO 107.3 Hz), RUL 5.2 d"),
+            "the monitor with ISO zone D: %s", f->subject);
+}
+
 static void test_rul_format(void)
 {
     static const struct {
@@ -1095,6 +1185,7 @@ int main(void)
     T_RUN(test_time);
     T_RUN(test_subject_and_summary);
     T_RUN(test_finding);
+    T_RUN(test_subject_names_the_cause);
     T_RUN(test_rul_format);
     T_RUN(test_unknown_numbers);
     T_RUN(test_kinds);

@@ -1161,11 +1161,201 @@ static void test_sensor_fault(void)
     }
     T_CHECK(alerts_rules_level(r) == ALERTS_OK, "an ignored sensor fault made the asset %s", lv(alerts_rules_level(r)));
     alerts_rules_free(r);
-    /* the model still counts beside an ignored fault */
+    /* a snapshot in sensor fault is not a measurement of the machine: its model state is not taken,
+       even with the fault itself ignored */
     in = inm(0, ALERTS_WATCH);
     in.sensor_fault = true;
-    T_CHECK(level_after(&c, &in, &cause) == ALERTS_WATCH && cause == ALERTS_CAUSE_MODEL, "model watch + ignored "
-            "fault: cause %#x", cause);
+    cause = 0;
+    T_CHECK(level_after(&c, &in, &cause) == ALERTS_OK && cause == 0, "model watch + ignored fault: %s cause %#x",
+            lv(level_after(&c, &in, NULL)), cause);
+}
+
+/* ok snapshots on channel 0 of r from k0 to k1 (evaluated), with an optional ISO zone. */
+static void run_in(alerts_rules *r, long k0, long k1, const alerts_input *proto, nlog *lg)
+{
+    for (long k = k0; k < k1; k++) {
+        alerts_input in = *proto;
+        in.t_h = tk(k);
+        T_CHECK(alerts_rules_update(r, 0, &in) == 0, "snapshot %ld refused", k);
+        ev(r, tk(k), false, lg, NULL);
+    }
+}
+
+/* The reviewer's case: a clipping sensor. The self-check says sensor_fault, and the clipped signal's
+ * velocity reads as ISO zone D (and the monitor or the temperature may say anything): the rules must
+ * report a sensor fault, at the sensor fault's level, and never a machine alarm. */
+static void test_sensor_fault_is_not_a_machine_fault(void)
+{
+    alerts_rules_cfg c = defcfg();
+    c.temp_warning_c = 70;
+    c.temp_alarm_c = 90;
+    alerts_rules *r = mk(&c, 1);
+    if (!r)
+        return;
+    nlog *lg = fresh_log();
+    alerts_input ok = inm(0, ALERTS_OK);
+    ok.iso_zone = 1;
+    ok.temp_c = 40;
+    run_in(r, 0, 6, &ok, lg);
+    T_CHECK(lg->n == 0, "%u notifications while healthy", lg->n);
+    /* two days (and the debounce's snapshot) of a clipping sensor: zone D from 431 mm/s of clipped signal,
+       garbage model and temperature */
+    const long kend = 6 + 1 + 2 * DAY + 1; /* raised at snapshot 7, repeated 24 h and 48 h later */
+    alerts_input clip = inm(0, ALERTS_ALARM);
+    clip.sensor_fault = true;
+    clip.iso_zone = 4;
+    clip.temp_c = 150;
+    alerts_decision first = {0};
+    for (long k = 6; k < kend; k++) {
+        alerts_input in = clip;
+        in.t_h = tk(k);
+        alerts_rules_update(r, 0, &in);
+        alerts_decision d;
+        if (ev(r, tk(k), false, lg, &d) != ALERTS_NONE && lg->n == 1)
+            first = d;
+        T_CHECK(d.level <= ALERTS_WARNING, "snapshot %ld: a clipping sensor made the asset %s", k, lv(d.level));
+        for (unsigned i = 0; i < d.nchannels; i++)
+            T_CHECK(d.causes[i] == ALERTS_CAUSE_SENSOR_FAULT, "snapshot %ld: %s naming cause %#x, want the sensor "
+                    "fault alone", k, kn(d.kind), d.causes[i]);
+    }
+    T_CHECK(first.kind == ALERTS_RAISED && first.level == ALERTS_WARNING && first.nchannels == 1 &&
+                first.causes[0] == ALERTS_CAUSE_SENSOR_FAULT,
+            "the fault: %s %s cause %#x, want raised warning: sensor fault", kn(first.kind), lv(first.level),
+            first.causes[0]);
+    T_CHECK(lg->kinds[ALERTS_RAISED] == 1 && lg->kinds[ALERTS_REPEAT] == 2 && lg->n == 3,
+            "two days of a sensor fault: %u raised, %u repeats, %u in all; want 1 raised and the 24 h repeats (2)",
+            lg->kinds[ALERTS_RAISED], lg->kinds[ALERTS_REPEAT], lg->n);
+    /* the sensor replaced, the machine healthy: recovered once, after clear_n clean snapshots */
+    unsigned before = lg->n;
+    run_in(r, kend, kend + 4 * PER_H, &ok, lg);
+    T_CHECK(lg->n == before + 1 && lg->kind[before] == ALERTS_RECOVERED, "after the repair: %u notifications, "
+            "first %s, want recovered", lg->n - before, kn(lg->n > before ? lg->kind[before] : ALERTS_NONE));
+    T_CHECK(alerts_rules_level(r) == ALERTS_OK, "after the repair: %s", lv(alerts_rules_level(r)));
+    alerts_rules_free(r);
+
+    /* the sensor fault configured off: a clipping sensor sends nothing at all */
+    c.sensor_fault = ALERTS_OK;
+    r = mk(&c, 1);
+    if (!r)
+        return;
+    lg = fresh_log();
+    run_in(r, 0, 6, &ok, lg);
+    run_in(r, 6, 6 + DAY, &clip, lg);
+    T_CHECK(lg->n == 0 && alerts_rules_level(r) == ALERTS_OK, "fault off: %u notifications, level %s", lg->n,
+            lv(alerts_rules_level(r)));
+    alerts_rules_free(r);
+
+    /* the temperature's hysteresis is not moved by a faulty snapshot: 95 °C (alarm), then a fault
+       reading 20 °C, then 88 °C: still inside the alarm's hysteresis (left only below 85) */
+    c = defcfg();
+    c.temp_warning_c = 70;
+    c.temp_alarm_c = 90;
+    r = mk(&c, 1);
+    if (!r)
+        return;
+    alerts_input hot = intemp(0, 95), cold = intemp(0, 20), warm = intemp(0, 88);
+    cold.sensor_fault = true;
+    run_in(r, 0, 3, &hot, NULL);
+    run_in(r, 3, 4, &cold, NULL);
+    run_in(r, 4, 8, &warm, NULL);
+    T_CHECK(alerts_rules_channel_level(r, 0) == ALERTS_ALARM, "88 °C after 95 °C and a faulty 20 °C: %s, want alarm",
+            lv(alerts_rules_channel_level(r, 0)));
+    alerts_rules_free(r);
+}
+
+/* A level measured before the sensor failed holds while it is in fault: the broken signal neither
+ * escalates it nor lowers or recovers it; once the sensor is back, trusted snapshots decide. */
+static void test_level_held_through_sensor_fault(void)
+{
+    static const struct {
+        enum alerts_level sf;   /* cfg.sensor_fault */
+        const char *what;
+    } cfgs[] = {{ALERTS_WARNING, "fault warning"}, {ALERTS_OK, "fault off"}};
+    for (size_t ci = 0; ci < N(cfgs); ci++) {
+        alerts_rules_cfg c = defcfg();
+        c.sensor_fault = cfgs[ci].sf;
+        alerts_rules *r = mk(&c, 1);
+        if (!r)
+            return;
+        nlog *lg = fresh_log();
+        alerts_input alarm = inm(0, ALERTS_ALARM), dead = inm(0, ALERTS_OK), ok = inm(0, ALERTS_OK);
+        alarm.iso_zone = 4;
+        dead.sensor_fault = true; /* a dead sensor: everything reads fine */
+        ok.iso_zone = 1;
+        run_in(r, 0, 3, &alarm, lg);
+        T_CHECK(lg->n == 1 && lg->kind[0] == ALERTS_RAISED && lg->level[0] == ALERTS_ALARM, "%s: the alarm: %u "
+                "notifications", cfgs[ci].what, lg->n);
+        /* a day of a dead sensor: the alarm holds; only its 4 h repeats, naming the machine's causes */
+        long k0 = 3, k1 = 3 + DAY;
+        alerts_decision d;
+        for (long k = k0; k < k1; k++) {
+            alerts_input in = dead;
+            in.t_h = tk(k);
+            alerts_rules_update(r, 0, &in);
+            enum alerts_kind kind = ev(r, tk(k), false, lg, &d);
+            T_CHECK(kind == ALERTS_NONE || kind == ALERTS_REPEAT, "%s: snapshot %ld of a dead sensor: %s", cfgs[ci].what,
+                    k, kn(kind));
+            T_CHECK(d.level == ALERTS_ALARM, "%s: snapshot %ld of a dead sensor: the asset is %s, want the alarm held",
+                    cfgs[ci].what, k, lv(d.level));
+            if (kind == ALERTS_REPEAT)
+                T_CHECK(d.nchannels == 1 && (d.causes[0] & (ALERTS_CAUSE_MODEL | ALERTS_CAUSE_ISO)) &&
+                            !(d.causes[0] & ALERTS_CAUSE_SENSOR_FAULT),
+                        "%s: a repeat names cause %#x, want the machine's", cfgs[ci].what, d.causes[0]);
+        }
+        T_CHECK(lg->kinds[ALERTS_LOWERED] == 0 && lg->kinds[ALERTS_RECOVERED] == 0, "%s: %u lowered, %u recovered "
+                "because a sensor broke", cfgs[ci].what, lg->kinds[ALERTS_LOWERED], lg->kinds[ALERTS_RECOVERED]);
+        T_CHECK(lg->kinds[ALERTS_REPEAT] == 6, "%s: %u repeats of the alarm in a day, want 6 (every 4 h)",
+                cfgs[ci].what, lg->kinds[ALERTS_REPEAT]);
+        /* the sensor and the bearing replaced: trusted ok snapshots recover it, once */
+        unsigned before = lg->n;
+        run_in(r, k1, k1 + 2 * PER_H, &ok, lg);
+        T_CHECK(lg->n == before + 1 && lg->kind[before] == ALERTS_RECOVERED, "%s: after the repair: %u notifications, "
+                "want one recovered", cfgs[ci].what, lg->n - before);
+        alerts_rules_free(r);
+    }
+
+    /* watch (zone C) before a fault: the fault's warning is raised, naming the sensor fault; when the
+       sensor is back and the machine still in zone C, lowered to watch (not recovered) */
+    alerts_rules *r = mk(NULL, 1);
+    if (!r)
+        return;
+    nlog *lg = fresh_log();
+    alerts_input zc = inm(0, ALERTS_OK), clip = inm(0, ALERTS_OK);
+    zc.iso_zone = 3;
+    clip.sensor_fault = true;
+    clip.iso_zone = 4;
+    run_in(r, 0, 3, &zc, lg);
+    run_in(r, 3, 6, &clip, lg);
+    T_CHECK(lg->n == 2 && lg->level[1] == ALERTS_WARNING && lg->kind[1] == ALERTS_RAISED, "watch then a fault: %u "
+            "notifications, the last %s %s", lg->n, lg->n ? kn(lg->kind[lg->n - 1]) : "-",
+            lg->n ? lv(lg->level[lg->n - 1]) : "-");
+    T_CHECK(alerts_rules_channel_level(r, 0) == ALERTS_WARNING, "a clipping sensor after zone C: %s, want warning",
+            lv(alerts_rules_channel_level(r, 0)));
+    unsigned before = lg->n;
+    run_in(r, 6, 6 + 2 * PER_H, &zc, lg);
+    T_CHECK(lg->n == before + 1 && lg->kind[before] == ALERTS_LOWERED && lg->level[before] == ALERTS_WATCH,
+            "the sensor back, still zone C: %u notifications, want lowered to watch", lg->n - before);
+    alerts_rules_free(r);
+
+    /* a saved and restored state mid-fault goes on the same (the fault's track is in the state) */
+    r = mk(NULL, 1);
+    alerts_rules *t = mk(NULL, 1);
+    if (!r || !t) {
+        alerts_rules_free(r);
+        alerts_rules_free(t);
+        return;
+    }
+    run_in(r, 0, 1, &clip, NULL);
+    char *saved = alerts_rules_to_json(r), err[128] = "";
+    T_CHECK(saved && alerts_rules_restore(t, saved, err, sizeof err) == 0, "restore: %s", err);
+    free(saved);
+    run_in(r, 1, 2, &clip, NULL);
+    run_in(t, 1, 2, &clip, NULL);
+    T_CHECK(alerts_rules_level(r) == ALERTS_WARNING && alerts_rules_level(t) == ALERTS_WARNING,
+            "the second faulty snapshot after a restore: %s and %s, want warning", lv(alerts_rules_level(r)),
+            lv(alerts_rules_level(t)));
+    alerts_rules_free(r);
+    alerts_rules_free(t);
 }
 
 /* A snapshot of a stopped channel clears "stopped" (a state saved while it was stopped, restored
@@ -1727,6 +1917,8 @@ int main(void)
     T_RUN(test_temperature);
     T_RUN(test_iso_zones);
     T_RUN(test_sensor_fault);
+    T_RUN(test_sensor_fault_is_not_a_machine_fault);
+    T_RUN(test_level_held_through_sensor_fault);
     T_RUN(test_stopped);
     T_RUN(test_stopped_cleared_by_snapshot);
     T_RUN(test_undo);
