@@ -59,10 +59,12 @@
  * context and the thread reconnects with exponential backoff, 0.1 s doubling to 5 s; the backoff
  * returns to 0.1 s only once refills have run for IIO_STABLE_NS, so a device that accepts the
  * connection and fails at once is retried ever more slowly, not ten times a second. The first loss
- * and the first recovery of such an episode are each logged to stderr; further losses before the
- * device has run IIO_STABLE_NS are counted and summed up in one line at growing intervals (2 s,
- * 4 s, … up to an hour), and the end of a troubled episode is logged once. Failures to reconnect
- * are logged once per distinct reason. Everything is counted (disconnects, reconnects, and the
+ * and the first recovery of such an episode are each logged (common/log.h, with the syslog
+ * priority journald reads: losses and failures to reconnect as warnings, recoveries as notices);
+ * further losses before the device has run IIO_STABLE_NS are counted and summed up in one line at
+ * growing intervals (2 s, 4 s, … up to an hour), and the end of a troubled episode is logged once.
+ * Failures to reconnect are logged once per distinct reason. (libiio's own "ERROR: …" lines go to
+ * stderr without a priority: journald files them as info.) Everything is counted (disconnects, reconnects, and the
  * failed refill as an overrun), and the first frame after recovery carries GAP with the samples
  * the clock says were missed. Nothing about the sensor may change across a reconnect: the same
  * rate is written again and checked.
@@ -79,6 +81,8 @@
  * file calls it, so a vanished iiod never kills the program.
  */
 #include "source.h"
+
+#include "common/log.h"
 
 #include <errno.h>
 #include <iio.h>
@@ -571,7 +575,8 @@ static int connect_device(iio_src *st, bool first, char *err, size_t errlen)
         if (first)
             goto fail;
         /* after a reconnect the samples matter more: go on, with temp_c NAN, and say so once */
-        fprintf(stderr, "vibewatch: %s: reconnected without temperature: %s\n", acq_source_info(st->src)->uri, err);
+        vw_log(VW_LOG_WARNING, "acquisition", "%s: reconnected without temperature: %s", acq_source_info(st->src)->uri,
+               err);
         st->temp_chn = NULL;
     }
     if (iio_device_set_kernel_buffers_count(st->dev, IIO_KERNEL_BUFFERS) < 0) {
@@ -892,8 +897,8 @@ static void follow_wall_clock(iio_src *st, clock_pair now)
     int64_t step = now.wall_off_ns - st->wall_off_ns;
     if (!now.sure || llabs(step) <= IIO_CLOCK_STEP_NS)
         return;
-    fprintf(stderr, "vibewatch: %s: the wall clock stepped by %+.3f s; data time follows it\n",
-            acq_source_info(st->src)->uri, (double)step / 1e9);
+    vw_log(VW_LOG_NOTICE, "acquisition", "%s: the wall clock stepped by %+.3f s; data time follows it",
+           acq_source_info(st->src)->uri, (double)step / 1e9);
     st->wall_off_ns = now.wall_off_ns;
 }
 
@@ -1004,8 +1009,8 @@ static void episode_loss(iio_src *st, iio_episode *ep, const char *why, int64_t 
     const char *uri = acq_source_info(st->src)->uri;
     int64_t t = mono_ns();
     if (!ep->on) {
-        fprintf(stderr, "vibewatch: %s: lost the device: %s; reconnecting (backing off from 0.1 s to 5 s)\n", uri,
-                why);
+        vw_log(VW_LOG_WARNING, "acquisition", "%s: lost the device: %s; reconnecting (backing off from 0.1 s to 5 s)",
+               uri, why);
         memset(ep, 0, sizeof *ep);
         ep->on = true;
         ep->since_ns = t;
@@ -1014,9 +1019,9 @@ static void episode_loss(iio_src *st, iio_episode *ep, const char *why, int64_t 
         ep->next_report_ns = t + ep->report_every_ns;
     } else if (t >= ep->next_report_ns) {
         unsigned more = ep->losses + 1 - ep->told;
-        fprintf(stderr, "vibewatch: %s: lost the device %u more time%s in %.0f s, each time within %.0f s of "
-                "reconnecting (last: %s); retrying after %.1f s\n", uri, more, more == 1 ? "" : "s",
-                (double)(t - ep->since_ns) / 1e9, (double)IIO_STABLE_NS / 1e9, why, (double)backoff_ns / 1e9);
+        vw_log(VW_LOG_WARNING, "acquisition", "%s: lost the device %u more time%s in %.0f s, each time within %.0f s of "
+               "reconnecting (last: %s); retrying after %.1f s", uri, more, more == 1 ? "" : "s",
+               (double)(t - ep->since_ns) / 1e9, (double)IIO_STABLE_NS / 1e9, why, (double)backoff_ns / 1e9);
         ep->told = ep->losses + 1;
         ep->report_every_ns = ep->report_every_ns * 2 > IIO_REPORT_MAX_NS ? IIO_REPORT_MAX_NS : ep->report_every_ns * 2;
         ep->next_report_ns = t + ep->report_every_ns;
@@ -1050,14 +1055,14 @@ static void *acquire(void *arg)
                 if (rc == -ECANCELED || stopping(st))
                     break;
                 if (strcmp(why, ep.last_why) != 0) { /* once per distinct reason, not per retry */
-                    fprintf(stderr, "vibewatch: %s: still reconnecting: %s\n", uri, why);
+                    vw_log(VW_LOG_WARNING, "acquisition", "%s: still reconnecting: %s", uri, why);
                     snprintf(ep.last_why, sizeof ep.last_why, "%s", why);
                 }
                 continue;
             }
             if (ep.reconnects++ == 0)
-                fprintf(stderr, "vibewatch: %s: reconnected after %.1f s (%u attempt%s)\n", uri,
-                        (double)(mono_ns() - ep.lost_at_ns) / 1e9, ep.attempts, ep.attempts == 1 ? "" : "s");
+                vw_log(VW_LOG_NOTICE, "acquisition", "%s: reconnected after %.1f s (%u attempt%s)", uri,
+                       (double)(mono_ns() - ep.lost_at_ns) / 1e9, ep.attempts, ep.attempts == 1 ? "" : "s");
             acq_stats_add_reconnect(st->src);
             st->resume_gap = st->anchored;
             set_down(st, false, NULL);
@@ -1090,8 +1095,8 @@ static void *acquire(void *arg)
             stable = true;
             backoff = IIO_BACKOFF_MIN_NS;
             if (ep.on && ep.losses > 1)
-                fprintf(stderr, "vibewatch: %s: the device has run %.0f s without failing (after %u losses in %.0f s)\n",
-                        uri, (double)IIO_STABLE_NS / 1e9, ep.losses, (double)(connected_at - ep.since_ns) / 1e9);
+                vw_log(VW_LOG_NOTICE, "acquisition", "%s: the device has run %.0f s without failing (after %u losses in %.0f s)",
+                       uri, (double)IIO_STABLE_NS / 1e9, ep.losses, (double)(connected_at - ep.since_ns) / 1e9);
             ep.on = false;
         }
         bool clipped = convert(st, n);

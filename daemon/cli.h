@@ -21,9 +21,13 @@ int cmd_passwd(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 
 /* Requests to the running box (cmd_run.c): DATA_DIR/KIND/ASSET holding text, renamed into place.
- * 0 or -errno with err. */
-int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, char *err,
-                   size_t errlen);
+ * Run as root for a data dir of another user (the box's), the folder and the file are given to
+ * that user and group, and *owned_by (if not NULL) is set to its uid; otherwise to -1. 0 or
+ * -errno with err. */
+int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, long *owned_by,
+                   char *err, size_t errlen);
+/* "" for uid -1, else " (owned by NAME, as the data dir, …)" in buf: for the command's line. */
+const char *vw_request_owner_note(long uid, char *buf, size_t len);
 /* Options -c CONFIG, --data-dir DIR (and --user, --note when user/note are given) and one ASSET of
  * the config. Returns -1 with *asset and *dir malloc'd to go on, or the exit status (0 after
  * --help, 2 for a usage error). */

@@ -90,12 +90,15 @@ int cmd_ack(int argc, char **argv)
         char *text = cJSON_PrintUnformatted(o);
         cJSON_Delete(o);
         rc = 0;
-        if (!text || vw_request_put(dir, "ack", asset, text, err, sizeof err) < 0) {
+        long owner;
+        char on[160];
+        if (!text || vw_request_put(dir, "ack", asset, text, &owner, err, sizeof err) < 0) {
             fprintf(stderr, "vibewatch ack: %s\n", text ? err : "out of memory");
             rc = 1;
         } else {
-            printf("acknowledgement of %s by %s queued in %s/ack/: the running box takes it within a second (a "
-                   "stopped one when it starts)\n", asset, user, dir);
+            printf("acknowledgement of %s by %s queued in %s/ack/%s for the running box: it takes it within a "
+                   "second (a stopped one when it starts)\n",
+                   asset, user, dir, vw_request_owner_note(owner, on, sizeof on));
         }
         free(text);
     }

@@ -19,7 +19,9 @@
 #include <stdbool.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,7 @@ typedef struct running {
     vw_config *cfg;
     vw_pipeline *pipe;
     vw_webapi *web;
+    vw_log_limiter requests[2]; /* the warnings about requests not taken: maintenance, ack */
 } running;
 
 static int start(running *r, vw_config *cfg, const vw_pipeline_opts *o, char *err, size_t errlen)
@@ -80,51 +83,173 @@ static void block_signals(sigset_t *set)
 /* Requests from other commands to the running box: a file DATA_DIR/KIND/ASSET ("maintenance":
  * `vibewatch maintenance`, empty; "ack": `vibewatch ack`, {"user":…, "note":…}), written whole
  * (renamed into place) and taken (deleted) once the pipeline has it. A request for an asset this
- * config does not have is logged and removed. */
-int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, char *err,
-                   size_t errlen)
+ * config does not have is logged and removed.
+ *
+ * Ownership: the box runs as its own user (vibewatch) and owns DATA_DIR; a request made by root
+ * (`sudo vibewatch maintenance …`) would be a root-owned folder and file the box cannot read or
+ * remove. So when root writes into a data dir of another user, the folder and the file are given
+ * to that user and group. The writes go through descriptors (mkdirat, openat with O_NOFOLLOW and
+ * O_EXCL, fchown, renameat), so that a link planted in the other user's folder cannot make root
+ * write or chown anything outside it. Sets *owned_by to the owner given (or leaves it -1). */
+int vw_request_put(const char *data_dir, const char *kind, const char *asset, const char *text, long *owned_by,
+                   char *err, size_t errlen)
 {
-    char dir[VW_CFG_MAX_PATH + 32], tmp[VW_CFG_MAX_PATH + 128], file[VW_CFG_MAX_PATH + 128];
-    snprintf(dir, sizeof dir, "%s/%s", data_dir, kind);
-    snprintf(file, sizeof file, "%s/%s", dir, asset);
-    snprintf(tmp, sizeof tmp, "%s/%s~tmp", dir, asset); /* ids never hold '~': the taker skips it */
-    FILE *f = NULL;
-    if ((mkdir(dir, 0750) != 0 && errno != EEXIST) || !(f = fopen(tmp, "w"))) {
-        snprintf(err, errlen, "%s: %s", f ? tmp : dir, strerror(errno));
-        return -errno;
+    char tmp[VW_CFG_MAX_PATH + 16];
+    snprintf(tmp, sizeof tmp, "%s~tmp", asset); /* ids never hold '~': the taker skips it */
+    if (owned_by)
+        *owned_by = -1;
+    int rc = 0, dfd = -1, kfd = -1, fd = -1;
+    struct stat ds, ks;
+    if ((dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fstat(dfd, &ds) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s: %s", data_dir, strerror(errno));
+        goto out;
     }
-    bool ok = fputs(text, f) >= 0;
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, file) != 0) {
-        snprintf(err, errlen, "%s: %s", file, strerror(errno));
-        unlink(tmp);
-        return -EIO;
+    /* root writing for a box that runs as another user: hand the request to that user */
+    bool give = geteuid() == 0 && ds.st_uid != 0;
+    if ((mkdirat(dfd, kind, 0750) != 0 && errno != EEXIST) ||
+        (kfd = openat(dfd, kind, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(kfd, &ks) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s/%s: %s", data_dir, kind, strerror(errno));
+        goto out;
     }
-    return 0;
+    /* also repairs a folder an earlier root-run request left owned by root */
+    if (give && (ks.st_uid != ds.st_uid || ks.st_gid != ds.st_gid) && fchown(kfd, ds.st_uid, ds.st_gid) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s/%s: cannot give it to uid %ld gid %ld (the data dir's owner): %s", data_dir, kind,
+                 (long)ds.st_uid, (long)ds.st_gid, strerror(errno));
+        goto out;
+    }
+    for (int attempt = 0; attempt < 2 && fd < 0; attempt++) {
+        fd = openat(kfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0 && errno == EEXIST && attempt == 0)
+            unlinkat(kfd, tmp, 0); /* left by a request that was interrupted */
+        else if (fd < 0)
+            break;
+    }
+    if (fd < 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s/%s/%s: %s", data_dir, kind, tmp, strerror(errno));
+        goto out;
+    }
+    if (give && fchown(fd, ds.st_uid, ds.st_gid) != 0) {
+        rc = -errno;
+        snprintf(err, errlen, "%s/%s/%s: cannot give it to uid %ld gid %ld (the data dir's owner): %s", data_dir, kind,
+                 tmp, (long)ds.st_uid, (long)ds.st_gid, strerror(errno));
+        goto fail_tmp;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = w < 0 ? -errno : -EIO;
+            snprintf(err, errlen, "%s/%s/%s: %s", data_dir, kind, tmp, strerror(-rc));
+            goto fail_tmp;
+        }
+        off += (size_t)w;
+    }
+    int c = close(fd);
+    fd = -1;
+    if (c != 0 || renameat(kfd, tmp, kfd, asset) != 0) {
+        rc = errno ? -errno : -EIO;
+        snprintf(err, errlen, "%s/%s/%s: %s", data_dir, kind, asset, strerror(-rc));
+        goto fail_tmp;
+    }
+    if (give && owned_by)
+        *owned_by = (long)ds.st_uid;
+    goto out;
+fail_tmp:
+    unlinkat(kfd, tmp, 0);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (kfd >= 0)
+        close(kfd);
+    if (dfd >= 0)
+        close(dfd);
+    return rc;
 }
 
-static void take_requests(running *r, const char *kind)
+const char *vw_request_owner_note(long uid, char *buf, size_t len)
 {
-    char dir[VW_CFG_MAX_PATH + 32];
+    if (uid < 0)
+        return "";
+    const struct passwd *pw = getpwuid((uid_t)uid);
+    if (pw)
+        snprintf(buf, len, " (owned by %s, as the data dir, for the box to take)", pw->pw_name);
+    else
+        snprintf(buf, len, " (owned by uid %ld, as the data dir, for the box to take)", uid);
+    return buf;
+}
+
+/* The user this process runs as, for the warnings: "vibewatch" or "uid 998". */
+static const char *me(char *buf, size_t len)
+{
+    const struct passwd *pw = getpwuid(geteuid());
+    if (pw)
+        snprintf(buf, len, "%s", pw->pw_name);
+    else
+        snprintf(buf, len, "uid %ld", (long)geteuid());
+    return buf;
+}
+
+/* Takes the requests of one kind. A request that cannot be read or removed (made by another user,
+ * root, in a folder or file this user may not touch) is not taken (taken but not removed, it would
+ * be taken again every second) and is said: a warning naming the file, repeated at growing
+ * intervals while it stays (lim), and one line when requests are taken again. */
+static void take_requests(running *r, const char *kind, vw_log_limiter *lim)
+{
+    char dir[VW_CFG_MAX_PATH + 32], who[64];
     snprintf(dir, sizeof dir, "%s/%s", r->cfg->data_dir, kind);
     DIR *d = opendir(dir);
-    if (!d)
+    if (!d) {
+        int why = errno;
+        if (why != ENOENT)
+            vw_log_failure(lim, VW_LOG_WARNING, "run",
+                           "%s requests in %s cannot be read (%s): not taken; they were made by another user "
+                           "(root?): give the folder to %s (chown -R)",
+                           kind, dir, strerror(why), me(who, sizeof who));
+        else
+            vw_log_recovered(lim, "run", strcmp(kind, "ack") ? "taking the maintenance requests"
+                                                             : "taking the ack requests");
         return;
+    }
+    /* removing a request needs write access to its folder: without it, none is taken */
+    bool removable = faccessat(dirfd(d), ".", W_OK | X_OK, AT_EACCESS) == 0, trouble = false;
+    int why = errno;
     struct dirent *e;
     while ((e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || strchr(e->d_name, '~'))
             continue; /* a request still being written */
         char path[sizeof dir + 300];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (!removable) {
+            vw_log_failure(lim, VW_LOG_WARNING, "run",
+                           "%s request %s cannot be removed (%s: %s): not taken; it was made by another user "
+                           "(root?): give %s to %s (chown -R)",
+                           kind, path, dir, strerror(why), dir, me(who, sizeof who));
+            trouble = true;
+            break;
+        }
         int rc;
         if (!strcmp(kind, "maintenance")) {
             rc = vw_pipeline_maintenance(r->pipe, e->d_name);
         } else {
             FILE *f = fopen(path, "r");
+            if (!f) {
+                int why_f = errno;
+                vw_log_failure(lim, VW_LOG_WARNING, "run",
+                               "%s request %s cannot be read (%s): not taken; it was made by another user "
+                               "(root?): give it to %s (chown)",
+                               kind, path, strerror(why_f), me(who, sizeof who));
+                trouble = true;
+                continue;
+            }
             char buf[8192];
-            size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-            if (f)
-                fclose(f);
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
             buf[n] = 0;
             cJSON *o = cJSON_Parse(buf);
             const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "user"), *no = cJSON_GetObjectItemCaseSensitive(o, "note");
@@ -136,9 +261,19 @@ static void take_requests(running *r, const char *kind)
             continue; /* the alerts are busy: taken at the next second */
         if (rc == -ENOENT)
             vw_log(VW_LOG_WARNING, "run", "%s request %s: no asset of that id in this configuration", kind, path);
-        unlink(path);
+        else if (rc == -ENOTSUP)
+            vw_log(VW_LOG_WARNING, "run", "%s request %s: this configuration has no alerts to acknowledge", kind, path);
+        if (unlink(path) != 0 && errno != ENOENT) {
+            int why_u = errno;
+            vw_log_failure(lim, VW_LOG_WARNING, "run", "%s request %s was taken but cannot be removed (%s)", kind, path,
+                           strerror(why_u));
+            trouble = true;
+        }
     }
     closedir(d);
+    if (!trouble)
+        vw_log_recovered(lim, "run", strcmp(kind, "ack") ? "taking the maintenance requests"
+                                                         : "taking the ack requests");
 }
 
 /* The common part of `vibewatch maintenance` and `vibewatch ack`: options, the config, the asset. */
@@ -201,11 +336,15 @@ int cmd_maintenance(int argc, char **argv)
                             &asset, &dir, NULL, NULL);
     if (rc < 0) {
         rc = 0;
-        if (vw_request_put(dir, "maintenance", asset, "", err, sizeof err) < 0) {
+        long owner;
+        char note[160];
+        if (vw_request_put(dir, "maintenance", asset, "", &owner, err, sizeof err) < 0) {
             fprintf(stderr, "vibewatch maintenance: %s\n", err);
             rc = 1;
         } else {
-            printf("maintenance on %s requested: the box learns a new baseline from its next snapshot\n", asset);
+            printf("maintenance on %s queued in %s/maintenance/%s for the running box: it takes it within a second "
+                   "(a stopped one when it starts) and learns a new baseline from the asset's next snapshot\n",
+                   asset, dir, vw_request_owner_note(owner, note, sizeof note));
         }
     }
     free(asset);
@@ -296,8 +435,8 @@ int cmd_run(int argc, char **argv)
             sd_notify(0, "READY=1");
             continue;
         }
-        take_requests(&r, "maintenance");
-        take_requests(&r, "ack");
+        take_requests(&r, "maintenance", &r.requests[0]);
+        take_requests(&r, "ack", &r.requests[1]);
         vw_webapi_tick(r.web); /* live updates: the status, new alerts */
         if (seconds % 5 == 0)
             vw_pipeline_watchdog(r.pipe);

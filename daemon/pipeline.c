@@ -150,6 +150,29 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The time between an asset's snapshots: the schedule's interval, or the snapshot length when they
+ * run back to back. (The schedule is the box's; the API gives it per asset.) */
+static double expected_interval_s(const vw_config *c)
+{
+    return c->schedule.continuous ? c->schedule.snapshot_s : c->schedule.interval_s;
+}
+
+/* When an asset without a new snapshot is stale: the acquisition watchdog's rule
+ * (alerts.delivery.stopped_after; by default three intervals and a minute), also when that
+ * watchdog is turned off ("never"). */
+static double stale_after_s(const vw_config *c)
+{
+    double s = c->alerts.stopped_after_s;
+    return isnan(s) || s <= 0 ? 3 * expected_interval_s(c) + 60 : s;
+}
+
+/* The store's errors name their module ("history: PATH: …", for the commands that print them
+ * whole); logged under the module "history", the prefix would say it twice. */
+static const char *history_msg(const char *err)
+{
+    return strncmp(err, "history: ", 9) == 0 ? err + 9 : err;
+}
+
 static const vw_cfg_sensor *sensor_cfg(const vw_pipeline *p, const sensor_rt *s)
 {
     return &p->cfg->assets[s->asset].sensors[s->sensor];
@@ -850,9 +873,9 @@ static void *sink_main(void *arg)
             char err[512];
             int arc = store_history_add(p->store, &ss, err, sizeof err);
             if (arc == -EEXIST) {
-                vw_log(VW_LOG_INFO, "history", "%s", err); /* the same snapshot replayed again: kept once */
+                vw_log(VW_LOG_INFO, "history", "%s", history_msg(err)); /* the same snapshot replayed again: kept once */
             } else if (arc < 0) {
-                vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", err);
+                vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", history_msg(err));
                 pthread_mutex_lock(&p->lock);
                 p->store_errors++;
                 pthread_mutex_unlock(&p->lock);
@@ -863,7 +886,7 @@ static void *sink_main(void *arg)
                 pthread_mutex_unlock(&p->lock);
                 if (r->model_json &&
                     store_history_model_add(p->store, r->t_ns, sc->id, axis, r->model_json, err, sizeof err) < 0)
-                    vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, err);
+                    vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, history_msg(err));
                 if (r->rebaselined) {
                     cJSON *d = cJSON_CreateObject();
                     cJSON_AddStringToObject(d, "sensor", sc->id);
@@ -912,7 +935,7 @@ static void *sink_main(void *arg)
                 since_prune = 0;
                 char err2[256];
                 if (store_history_prune(p->store, r->t_ns, err2, sizeof err2) < 0)
-                    vw_log(VW_LOG_WARNING, "history", "pruning: %s", err2);
+                    vw_log(VW_LOG_WARNING, "history", "pruning: %s", history_msg(err2));
             }
         } else {
             pthread_mutex_lock(&p->lock);
@@ -1478,6 +1501,9 @@ static cJSON *asset_json(vw_pipeline *p, unsigned a, int idx, asset_sum *sum)
     cJSON_AddStringToObject(ao, "id", as->id);
     cJSON_AddStringToObject(ao, "name", as->name);
     cJSON_AddStringToObject(ao, "type", as->type);
+    /* how often its snapshots come, and when their absence means trouble (the dashboard's "stale") */
+    cJSON_AddNumberToObject(ao, "interval_s", expected_interval_s(p->cfg));
+    cJSON_AddNumberToObject(ao, "stale_after_s", stale_after_s(p->cfg));
     *sum = (asset_sum){.rank = -1, .t_ns = INT64_MIN, .health = NAN, .hi = NAN, .hi_limit = NAN, .rul_h = NAN, .rul_lo_h = NAN,
                        .rul_hi_h = NAN, .p7 = NAN, .p14 = NAN, .zone = NAN, .vel = NAN};
     cJSON *ss = cJSON_CreateArray();
@@ -1631,7 +1657,7 @@ void vw_pipeline_watchdog(vw_pipeline *p)
         return;
     double after_s = p->cfg->alerts.stopped_after_s;
     if (isnan(after_s)) /* default: three snapshot intervals and a minute */
-        after_s = 3 * (p->cfg->schedule.continuous ? p->cfg->schedule.snapshot_s : p->cfg->schedule.interval_s) + 60;
+        after_s = 3 * expected_interval_s(p->cfg) + 60;
     if (after_s <= 0)
         return;
     int64_t now = mono_ns();

@@ -167,3 +167,11 @@ grep -q '^READY=1' "$T/notify.log" && grep -q '^STATUS=.*sensors running' "$T/no
     && [ "$(grep -c '^WATCHDOG=1' "$T/notify.log")" -ge 5 ] && grep -q '^STOPPING=1' "$T/notify.log" \
     && ok "sd_notify: READY, STATUS, WATCHDOG at half of WatchdogSec, STOPPING" \
     || bad "sd_notify messages: $(tr '\n' '|' < "$T/notify.log" | head -c 300)"
+
+# ---- log lines name their module once: the same recording replayed again into the same history ----
+"$VW_BIN" replay "$T/pump.wav" --rpm 1797 --bearing 6205 --data-dir "$T/r1" >/dev/null 2>"$T/again.err"
+kept=$(grep -c '^<6>history: .*already stored' "$T/again.err")
+twice=$(grep -c 'history: history:' "$T/again.err")
+[ "$kept" -eq 10 ] && [ "$twice" -eq 0 ] \
+    && ok "a snapshot stored already is logged once each, as <6>history: PATH: … (the module not said twice)" \
+    || bad "replay again: $kept 'already stored' lines (want 10), $twice with the module twice: $(head -2 "$T/again.err")"

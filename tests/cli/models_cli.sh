@@ -174,3 +174,61 @@ fs=$(head -1 "$T/r5b.jsonl" | $PY -c "import json,sys; print(json.loads(sys.stdi
 "$VW_BIN" maintenance nosuch -c "$T/run.json" >/dev/null 2>"$T/maint.err"; rc=$?
 [ $rc -eq 2 ] && grep -q 'no asset "nosuch"' "$T/maint.err" && ok "maintenance for an unknown asset is refused (exit 2)" \
     || bad "maintenance nosuch: exit $rc $(cat "$T/maint.err")"
+
+# ---- maintenance and ack made by root for a box that runs as its own user ----------------------
+# The service runs as user vibewatch and owns its data dir (0750); `sudo vibewatch maintenance`
+# must leave a request that user can take, and the box must say so when it finds one it cannot.
+# Here the box's user is `nobody`, in a folder of its own under /tmp (the test dir is root's 0700).
+# until_log FILE PATTERN TRIES_OF_0.2_S
+until_log() { _i=0; while [ $_i -lt "$3" ]; do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.2; _i=$((_i + 1)); done; return 1; }
+if [ "$(id -u)" != 0 ]; then
+    echo "skip - models_cli: requests made by root for a box of another user: not running as root"
+elif ! getent passwd nobody >/dev/null || ! command -v setpriv >/dev/null; then
+    echo "skip - models_cli: requests made by root for a box of another user: no user nobody or no setpriv"
+else
+    O=$(mktemp -d /tmp/vw-models-owner.XXXXXX)
+    chmod 755 "$O"
+    grp=$(id -gn nobody)
+    mkdir -m 750 "$O/data" && chown "nobody:$grp" "$O/data"
+    cat >"$O/run.json" <<CFG
+{"box": {"id": "m"}, "data_dir": "$O/data", "web": {"listen": ""},
+ "schedule": {"snapshot_s": 1, "interval_s": 60, "continuous": true},
+ "models": {"baseline": {"snapshots": 3}},
+ "assets": [{"id": "p1", "name": "P1", "type": "pump", "speed": {"rpm": 2970},
+             "sensors": [{"id": "s1", "name": "S1",
+               "source": "sim:pump?fault=none&speedup=3600&frame=25600&rate=25600&realtime=1&seed=2"}]}]}
+CFG
+    chmod 644 "$O/run.json"
+    "$VW_BIN" maintenance p1 -c "$O/run.json" >"$T/own.out" 2>&1; m=$?
+    "$VW_BIN" ack p1 --user "Anna Berger" -c "$O/run.json" >>"$T/own.out" 2>&1; a=$?
+    owners=$(stat -c '%U:%G' "$O/data/maintenance" "$O/data/maintenance/p1" "$O/data/ack" "$O/data/ack/p1" 2>&1 | sort -u | tr '\n' ' ')
+    [ $m -eq 0 ] && [ $a -eq 0 ] && [ "$owners" = "nobody:$grp " ] \
+        && grep -q "maintenance on p1 queued in $O/data/maintenance/ (owned by nobody" "$T/own.out" \
+        && grep -q "acknowledgement of p1 by Anna Berger queued in $O/data/ack/ (owned by nobody" "$T/own.out" \
+        && ok "maintenance and ack run as root: folders and files owned by the data dir's owner (nobody:$grp), and said" \
+        || bad "requests by root: exits $m $a, owners $owners: $(cat "$T/own.out")"
+    if setpriv --reuid=nobody --regid="$grp" --clear-groups "$VW_BIN" --version >/dev/null 2>&1; then
+        # an ack folder left by root (as an older vibewatch made it): the box cannot read it
+        chown -R root:root "$O/data/ack" && chmod 700 "$O/data/ack"
+        setpriv --reuid=nobody --regid="$grp" --clear-groups "$VW_BIN" run -c "$O/run.json" 2>"$O/run.log" &
+        op=$!
+        pids="$pids $op"
+        until_log "$O/run.log" "maintenance done" 50 && [ ! -e "$O/data/maintenance/p1" ] \
+            && ok "the box running as nobody took root's maintenance request and removed it" \
+            || bad "maintenance request not taken by the box as nobody: $(ls -l "$O/data/maintenance"; tail -3 "$O/run.log")"
+        until_log "$O/run.log" "^<4>run: ack requests in $O/data/ack cannot be read (Permission denied): not taken" 25 \
+            && ok "a request folder the box cannot read: a warning (<4>) naming it, not silence" \
+            || bad "no warning about the unreadable ack folder: $(tail -3 "$O/run.log")"
+        # root makes the request again: the folder is given back to the box's user, the ack taken
+        "$VW_BIN" ack p1 --user "Anna Berger" -c "$O/run.json" >"$T/own2.out" 2>&1
+        until_log "$O/run.log" "acknowledged by Anna Berger" 50 && [ ! -e "$O/data/ack/p1" ] \
+            && [ "$(stat -c %U "$O/data/ack")" = nobody ] && until_log "$O/run.log" "taking the ack requests recovered" 10 \
+            && ok "ack again as root: the folder given back to nobody, the acknowledgement taken, recovery logged" \
+            || bad "ack after repair: $(cat "$T/own2.out"; stat -c %U "$O/data/ack"; tail -3 "$O/run.log")"
+        kill -TERM $op 2>/dev/null
+        wait $op 2>/dev/null
+    else
+        echo "skip - models_cli: the box as nobody: $VW_BIN is not executable by nobody"
+    fi
+    rm -rf "$O"
+fi

@@ -257,4 +257,33 @@ if command -v openssl >/dev/null 2>&1 && tls_make_ca "$T/tls" >/dev/null; then
 else
     bad "openssl could not make a CA and a certificate (make deps)"
 fi
+# ---- 5. how often an asset's snapshots are due, and when it is stale ------------------------------------
+# The dashboard marks an asset stale by the API's stale_after_s: the acquisition watchdog's rule
+# (alerts.delivery.stopped_after, by default 3 × interval + 60 s), not a fixed 300 s that a box
+# with the default 600 s interval would pass in every interval.
+# interval_check CONFIG_TOP_EXTRA WANT_INTERVAL WANT_STALE WHAT
+interval_check() {
+    port=$(free_port)
+    config "$T/interval.json" "127.0.0.1:$port" "$(live_later 5)" "$T/data-interval" "" "$1"
+    "$VW_BIN" run -c "$T/interval.json" >"$T/interval.log" 2>&1 &
+    RUNPID=$!
+    if up "http://127.0.0.1:$port/api/v1/session"; then
+        _got=$($PY - "http://127.0.0.1:$port/api/v1/assets" "http://127.0.0.1:$port/api/v1/assets/p101" <<'PYEOF' 2>&1
+import json, sys, urllib.request
+many = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))["assets"][0]
+one = json.load(urllib.request.urlopen(sys.argv[2], timeout=5))
+print(many.get("interval_s"), many.get("stale_after_s"), one.get("interval_s"), one.get("stale_after_s"))
+PYEOF
+)
+        [ "$_got" = "$2 $3 $2 $3" ] && ok "$4: assets (and the asset) give interval_s $2, stale_after_s $3" \
+            || bad "$4: interval_s, stale_after_s of /assets and /assets/p101: $_got (want $2 $3 twice)"
+    else
+        bad "$4: no answer: $(tail -5 "$T/interval.log")"
+    fi
+    stop
+}
+interval_check "" 600 1860 "the default watchdog (one snapshot every 600 s)"
+interval_check ", \"alerts\": {\"delivery\": {\"stopped_after\": \"45m\"}}" 600 2700 "alerts.delivery.stopped_after 45m"
+interval_check ", \"alerts\": {\"delivery\": {\"stopped_after\": \"never\"}}" 600 1860 "the watchdog off (never): stale still by the default rule"
+
 echo "# web_api: $(($(date +%s) - t_start)) s" >&2

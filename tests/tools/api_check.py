@@ -427,6 +427,8 @@ def check_channel(c, where):
 
 def check_asset(a, where):
     keys_types(a, {"id": str, "name": str, "type": str, "state": str,
+                   "interval_s": lambda v: is_num(v) and v > 0,
+                   "stale_after_s": lambda v: is_num(v) and v > 0,
                    "last_seen": lambda v: v is None or isinstance(v, str), "age_s": num_or_null,
                    "health": num_or_null, "rul_h": num_or_null, "rul_lo_h": num_or_null,
                    "rul_hi_h": num_or_null, "p_fail_7d": num_or_null, "p_fail_14d": num_or_null,

@@ -593,6 +593,21 @@ static int count_lines(const char *path, const char *needle)
     return n;
 }
 
+/* Lines that start with prefix (a syslog priority and the module, "<4>acquisition: ") and hold
+ * needle: the reconnect lines carry the priority journald reads, or `journalctl -p warning`
+ * hides them. */
+static int count_prio_lines(const char *path, const char *prefix, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    char line[1024];
+    while (f && fgets(line, sizeof line, f))
+        n += strncmp(line, prefix, strlen(prefix)) == 0 && strstr(line, needle) != NULL;
+    if (f)
+        fclose(f);
+    return n;
+}
+
 static void test_server_killed_and_restarted(void)
 {
     if (!have_server())
@@ -679,6 +694,12 @@ static void test_server_killed_and_restarted(void)
         retry = count_lines(logpath, "still reconnecting");
     T_CHECK(lost == 1 && back == 1 && retry <= 1, "logged %d loss, %d recovery, %d retry lines (want 1, 1, ≤ 1)", lost,
             back, retry);
+    int lost_w = count_prio_lines(logpath, "<4>acquisition: iio:", "lost the device"),
+        back_n = count_prio_lines(logpath, "<5>acquisition: iio:", "reconnected after"),
+        retry_w = count_prio_lines(logpath, "<4>acquisition: iio:", "still reconnecting");
+    T_CHECK(lost_w == lost && back_n == back && retry_w == retry,
+            "priorities: %d of %d loss lines <4>, %d of %d recovery lines <5>, %d of %d retry lines <4> (see %s)", lost_w,
+            lost, back_n, back, retry_w, retry, logpath);
     server_stop(&sv);
 }
 
@@ -1083,8 +1104,9 @@ static void test_failing_device_backs_off_and_logs_little(void)
     T_CHECK(st.disconnects >= 4 && st.disconnects <= 8 && st.reconnects + 1 >= st.disconnects,
             "stats: %llu disconnects, %llu reconnects", (unsigned long long)st.disconnects,
             (unsigned long long)st.reconnects);
-    int lines = count_lines(logpath, "vibewatch:"), lost = count_lines(logpath, "lost the device:"),
-        back = count_lines(logpath, "reconnected after"), summed = count_lines(logpath, "more time");
+    int lines = count_lines(logpath, "acquisition: iio:"), lost = count_prio_lines(logpath, "<4>acquisition: ", "lost the device:"),
+        back = count_prio_lines(logpath, "<5>acquisition: ", "reconnected after"),
+        summed = count_prio_lines(logpath, "<4>acquisition: ", "more time");
     T_CHECK(lines <= 4 && lost == 1 && back == 1 && summed >= 1,
             "logged %d lines: %d loss, %d recovery, %d summaries (want ≤ 4: 1, 1, ≥ 1; see %s)", lines, lost, back,
             summed, logpath);

@@ -5,9 +5,9 @@
 // state history; and "maintenance done" for operators. Charts are updated in place on refresh
 // (setData) so a periodic refresh does not lose the reader's place.
 import { t } from './i18n.js';
-import { h, clear, fill, api, num, pct, ago, dateTime, toSec, stateBadge, diagnosisText, errorPanel, throttle, canOperate, formDialog, toast, enc } from './util.js';
+import { h, clear, fill, api, num, pct, ago, dateTime, toSec, stateBadge, diagnosisText, errorPanel, throttle, canOperate, formDialog, toast, enc, staleAfter, staleText } from './util.js';
 import { trendChart, spectrumChart, waveformChart, waterfallChart, FAMILY } from './charts.js';
-import { degradation, degradationValue, rulText, isoText, metric, STALE_S } from './page_overview.js';
+import { degradation, degradationValue, rulText, isoText, metric } from './page_overview.js';
 
 const RANGES = [
   ['1d', 1],
@@ -154,7 +154,7 @@ export function assetPage(root, id) {
         metric(t('m.pfail'), [pct(a.p_fail_7d), ' / ', pct(a.p_fail_14d)]),
         metric(t('m.iso'), isoText(a.iso_zone, a.velocity_rms_mm_s)),
         metric(t('m.shaft'), a.shaft_hz != null ? num(a.shaft_hz, 2) + ' Hz · ' + num(a.shaft_hz * 60, 0) + ' rpm' : '—'),
-        metric(t('m.seen'), h('span', { class: ['age', age > STALE_S ? 'stale' : ''], title: seen ? dateTime(seen) : '' }, age != null ? ago(age) : seen ? dateTime(seen) : t('never')))
+        metric(t('m.seen'), h('span', { class: ['age', age > staleAfter(a) ? 'stale' : ''], title: [seen ? dateTime(seen) : '', age > staleAfter(a) ? staleText(a) : ''].filter(Boolean).join(' · ') }, age != null ? ago(age) : seen ? dateTime(seen) : t('never')))
       ),
       c.cause || c.reason ? h('p', { class: 'muted small' }, t('a.reason'), ' ', causeText(c.cause || c.reason)) : null
     );

@@ -1,9 +1,7 @@
 // page_overview.js — #/ : every asset as a card, the API's `attention` list first; live through the
 // stream (a snapshot patches its card at once and schedules a reload of the whole list).
 import { t } from './i18n.js';
-import { h, clear, api, num, pct, ago, hours, dateTime, stateBadge, stateClass, diagnosisText, errorPanel, throttle, STATES, enc } from './util.js';
-
-export const STALE_S = 300; // a card whose newest snapshot is older than this is shown as stale
+import { h, clear, api, num, pct, ago, hours, dateTime, stateBadge, stateClass, diagnosisText, errorPanel, throttle, STATES, enc, staleAfter, staleText } from './util.js';
 
 // The worst channel's health indicator relative to its failure limit (hi / hi_limit: 1 = the limit
 // at which the model calls the machine failed), or null while learning.
@@ -110,9 +108,10 @@ export function overviewPage(root) {
       return;
     }
     const age = (Date.now() - a._seenAt) / 1000;
+    const stale = age > staleAfter(a); // the daemon's own rule for "acquisition stopped"
     span.textContent = ago(age);
-    span.classList.toggle('stale', age > STALE_S);
-    span.title = age > STALE_S ? t('stale') : '';
+    span.classList.toggle('stale', stale);
+    span.title = stale ? staleText(a) : '';
   }
 
   function render() {

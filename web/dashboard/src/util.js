@@ -206,6 +206,19 @@ export function bytes(b) {
   return num(b, i ? 1 : 0) + '\u00a0' + u[i];
 }
 
+// Seconds after which an asset without a new snapshot is shown stale: the API's stale_after_s (the
+// daemon's acquisition watchdog rule: by default three snapshot intervals and a minute), else from
+// its interval_s, else the default schedule's (one snapshot every 600 s).
+export function staleAfter(a) {
+  if (a && a.stale_after_s > 0) return a.stale_after_s;
+  return 3 * (a && a.interval_s > 0 ? a.interval_s : 600) + 60;
+}
+
+// The tooltip of a stale age: how long is too long, and how often snapshots are due.
+export function staleText(a) {
+  return t('stale', { after: uptime(staleAfter(a)), every: uptime(a && a.interval_s > 0 ? a.interval_s : 600) });
+}
+
 export function uptime(s) {
   if (s == null || !Number.isFinite(s)) return '—';
   const d = Math.floor(s / 86400);

@@ -1,5 +1,5 @@
-/* daemon/log.c — see log.h. */
-#include "log.h"
+/* common/log.c — see log.h. */
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
