@@ -4,6 +4,9 @@
 #   make SANITIZE=1      AddressSanitizer + UndefinedBehaviorSanitizer
 #   make WERROR=1        warnings are errors (CI)
 #   make WITH_IIO=0      without libiio (the iio: scheme reports itself unavailable); WITH_ALSA=0 alike
+#   make ARCH=arm64      cross-build for 64-bit ARM (ARCH=armhf: 32-bit, Cortex-A7 boards) into build/arm64-fftw, …,
+#                        against a sysroot of Debian's ARCH packages (build/sysroot-ARCH, deploy/cross/sysroot.sh);
+#                        `make ARCH=arm64 test` runs the unit tests under qemu-aarch64-static (qemu-arm-static)
 #   make test            install what is missing, build, run every test; ends "N passed, N failed"
 #   make run             install what is missing, build, run vibewatch on its embedded default
 #   make bench           speed and memory, printed as a table
@@ -22,6 +25,12 @@ WITH_IIO ?= 1
 WITH_ALSA ?= 1
 WERROR   ?= 0
 PKG_CONFIG ?= pkg-config
+# the machine the build runs on, and the one the binary is for
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo unknown)
+ARCH     ?= $(HOST_ARCH)
+ifeq ($(strip $(ARCH)),)
+  override ARCH := $(HOST_ARCH)
+endif
 
 ifeq ($(FFT),fftw)
   FFT_PKG := fftw3f
@@ -31,13 +40,51 @@ else
   $(error FFT must be fftw or kiss, not "$(FFT)")
 endif
 
-BUILD := build/$(FFT)$(if $(filter 1,$(SANITIZE)),-san)$(if $(filter 0,$(WITH_IIO)),-noiio)$(if $(filter 0,$(WITH_ALSA)),-noalsa)
+# Cross-building (ARCH other than this machine's): the cross compiler of Debian's
+# gcc-TRIPLET package, and a sysroot of Debian's ARCH packages, built by deploy/cross/sysroot.sh
+# (no foreign architecture on the host's dpkg). pkg-config reads the sysroot's .pc files only.
+ifeq ($(ARCH),$(HOST_ARCH))
+  CROSS :=
+else ifeq ($(ARCH),arm64)
+  CROSS := aarch64-linux-gnu
+  QEMU  := qemu-aarch64-static
+else ifeq ($(ARCH),armhf)
+  CROSS := arm-linux-gnueabihf
+  QEMU  := qemu-arm-static
+else
+  $(error ARCH must be $(HOST_ARCH) (this machine), arm64 or armhf, not "$(ARCH)")
+endif
+ifneq ($(CROSS),)
+  ifeq ($(SANITIZE),1)
+    $(error SANITIZE=1 is for native builds: LeakSanitizer fails under qemu-user (ARCH=$(ARCH)))
+  endif
+  ifneq ($(filter run bench,$(MAKECMDGOALS)),)
+    $(error `make run` and `make bench` run the binary: native builds only (ARCH=$(ARCH); `make ARCH=$(ARCH) test` runs the unit tests under qemu))
+  endif
+  SYSROOT       ?= build/sysroot-$(ARCH)
+  SYSROOT_ABS   := $(abspath $(SYSROOT))
+  SYSROOT_STAMP := $(SYSROOT)/.stamp
+  ifeq ($(origin CC),default)
+    CC := $(CROSS)-gcc
+  endif
+  ifeq ($(origin AR),default)
+    AR := $(CROSS)-ar
+  endif
+  CROSS_FLAGS := --sysroot=$(SYSROOT_ABS)
+  override PKG_CONFIG := env -u PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR=$(SYSROOT_ABS) \
+      PKG_CONFIG_LIBDIR=$(SYSROOT_ABS)/usr/lib/$(CROSS)/pkgconfig:$(SYSROOT_ABS)/usr/share/pkgconfig $(PKG_CONFIG)
+endif
+
+BUILD := build/$(if $(CROSS),$(ARCH)-)$(FFT)$(if $(filter 1,$(SANITIZE)),-san)$(if $(filter 0,$(WITH_IIO)),-noiio)$(if $(filter 0,$(WITH_ALSA)),-noalsa)
 PKGS  := $(FFT_PKG) libcjson sqlite3 libmicrohttpd libsystemd libcurl zlib $(if $(filter 1,$(WITH_IIO)),libiio) $(if $(filter 1,$(WITH_ALSA)),alsa)
 
 # the dashboard's files (web/dashboard, built by `make dashboard`); `make install` sets its own
 DASHBOARD_DIR ?= $(CURDIR)/build/dashboard
-CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
-               -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP -DVW_DASHBOARD_DIR='"$(DASHBOARD_DIR)"'
+# 64-bit off_t, ino_t and time_t on 32-bit ARM as on 64-bit machines (no-ops there): without
+# them readdir/stat fail with EOVERFLOW on large inode numbers and files, and times past 2038 break
+CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64 -O2 -g -Wall -Wextra \
+               -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla -fno-strict-aliasing -I. -MMD -MP \
+               -DVW_DASHBOARD_DIR='"$(DASHBOARD_DIR)"'
 ifeq ($(WERROR),1)
   CFLAGS_BASE += -Werror
 endif
@@ -45,12 +92,14 @@ ifeq ($(SANITIZE),1)
   SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
+# recursively expanded: for a cross ARCH, evaluated only once the sysroot exists (every object
+# waits for $(SYSROOT_STAMP))
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-ALL_CFLAGS = $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = $(CROSS_FLAGS) $(CFLAGS_BASE) $(SAN_FLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDLIBS = $(PKG_LIBS) -lcrypt -lm -lpthread $(LDLIBS)
-ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+ALL_LDFLAGS = $(CROSS_FLAGS) $(SAN_FLAGS) $(LDFLAGS)
 
 MODULES := common acquisition dsp models alerts store web daemon
 # build-time choices: one file of each pair is compiled
@@ -92,9 +141,9 @@ UNITDIR       ?= $(PREFIX)/lib/systemd/system
 UDEVDIR       ?= $(PREFIX)/lib/udev/rules.d
 
 .PHONY: all deps test run bench clean check-deps dashboard install
-all: $(BUILD)/vibewatch vibewatch
+all: $(BUILD)/vibewatch $(if $(CROSS),,vibewatch)
 
-# ./vibewatch always points at the binary of the last configuration built.
+# ./vibewatch always points at the binary of the last (native) configuration built.
 vibewatch: $(BUILD)/vibewatch
 	@ln -sf $< $@
 
@@ -107,7 +156,7 @@ $(LIB): $(LIB_OBJ)
 	@echo "  AR      $@"
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | $(SYSROOT_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -128,6 +177,13 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  BENCH   $@"
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(ALL_LDLIBS)
+
+ifneq ($(CROSS),)
+# the sysroot, before anything compiles (an up-to-date sysroot makes the script return at once)
+$(SYSROOT_STAMP): deploy/cross/sysroot.sh
+	@command -v $(CC) >/dev/null 2>&1 || { echo "make: no $(CC) for ARCH=$(ARCH): \`make ARCH=$(ARCH) deps\` installs it" >&2; exit 1; }
+	$(Q)sh deploy/cross/sysroot.sh $(ARCH) $(SYSROOT)
+endif
 
 dashboard: $(DASH)/index.html
 
@@ -168,11 +224,22 @@ install: $(BUILD)/vibewatch $(DASH)/index.html
 	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/vibewatch
 
 deps:
+ifeq ($(CROSS),)
 	@sh deploy/install-deps.sh
+else
+	@sh deploy/cross/deps.sh $(ARCH)
+endif
 
+# For a cross ARCH: the unit tests alone, each under qemu with the sysroot as its root for the
+# dynamic loader and libraries (tests/cli/ needs the native binary, the servers and the browser).
 test: deps
+ifeq ($(CROSS),)
 	@$(MAKE) --no-print-directory all dashboard $(UNIT_BIN)
 	@VW_BUILD=$(BUILD) sh tests/run.sh
+else
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@VW_BUILD=$(BUILD) VW_UNIT_ONLY=1 VW_RUNNER="$(QEMU) -L $(SYSROOT_ABS)" sh tests/run.sh
+endif
 
 run: deps
 	@$(MAKE) --no-print-directory all dashboard
@@ -204,5 +271,26 @@ bench: deps
 
 clean:
 	rm -rf build vibewatch tests/out
+
+# `make deb [ARCH=arm64|armhf] [VERSION=…]`: the Debian package of the release build (FFTW, no
+# sanitizer, with IIO and ALSA) and the dashboard, into $(DEB_DIR)/vibewatch_VERSION_ARCH.deb;
+# VERSION= overrides daemon/version.h's (for tests). deploy/debian/mkdeb.sh makes the package from
+# a `make install PREFIX=/usr` staging root (README: Install and run as a service).
+DEB_DIR  ?= build/deb
+DEB_ARCH  = $(or $(ARCH),$(shell dpkg --print-architecture))
+DEB_ROOT  = $(or $(DEB_DIR),build/deb)/root-$(DEB_ARCH)
+ifneq ($(filter deb-package,$(MAKECMDGOALS)),)
+  ifneq ($(FFT)-$(SANITIZE)-$(WITH_IIO)-$(WITH_ALSA),fftw-0-1-1)
+    $(error deb-package packages the release build only (FFTW, no sanitizer, IIO, ALSA): run `make deb`)
+  endif
+endif
+.PHONY: deb deb-package
+deb:
+	@$(MAKE) --no-print-directory FFT=fftw SANITIZE=0 WITH_IIO=1 WITH_ALSA=1 deb-package
+deb-package: $(BUILD)/vibewatch $(DASH)/index.html
+	@rm -rf $(DEB_ROOT)
+	@$(MAKE) --no-print-directory -s install PREFIX=/usr DESTDIR=$(DEB_ROOT) >/dev/null
+	@deb=$$(sh deploy/debian/mkdeb.sh --root $(DEB_ROOT) --out $(or $(DEB_DIR),build/deb) --arch $(DEB_ARCH) \
+	    $(if $(VERSION),--version '$(VERSION)') $(if $(CROSS),--shlibs $(SYSROOT)/.debs)) && echo "  DEB     $$deb"
 
 -include $(LIB_OBJ:.o=.d) $(BUILD)/daemon/main.d $(UNIT_BIN:=.d) $(BENCH_BIN).d $(BENCH_ACQ).d $(BENCH_HIST).d $(BENCH_MODELS).d $(BENCH_STREAM).d $(BENCH_ALERTS).d $(BENCH_HREAD).d

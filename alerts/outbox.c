@@ -273,20 +273,20 @@ int alerts_outbox_enqueue(alerts_outbox *o, const alerts_msg *m)
     return rc < 0 ? (int)rc : 0;
 }
 
-/* A single integer from a query, or -EIO. */
-static long one_int(sqlite3_stmt *st)
+/* A single integer from a query, or -EIO. 64 bits: a time in ns does not fit a long on 32-bit ARM. */
+static int64_t one_int(sqlite3_stmt *st)
 {
     if (!st)
         return -EIO;
-    long v = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -EIO;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
     sqlite3_finalize(st);
     return v;
 }
 
 long alerts_outbox_recent(alerts_outbox *o, const char *dest, int64_t since_t_ns)
 {
-    return one_int(prep(o, "SELECT count(*) FROM outbox WHERE dest=? AND t_ns>=? AND state IN "
-                           "('pending','sent','failed')", "si", dest, since_t_ns));
+    return (long)one_int(prep(o, "SELECT count(*) FROM outbox WHERE dest=? AND t_ns>=? AND state IN "
+                                 "('pending','sent','failed')", "si", dest, since_t_ns));
 }
 
 long alerts_outbox_held(alerts_outbox *o, const char *dest, long max,
@@ -355,8 +355,8 @@ int alerts_outbox_next(alerts_outbox *o, const char *dest, int64_t wall_ns, aler
     if (rc == SQLITE_DONE) {
         ret = -ENOENT;
         if (next_due_ns) {
-            long due = one_int(prep(o, "SELECT coalesce(min(next_wall_ns), 9223372036854775807) FROM outbox "
-                                       "WHERE dest=? AND state='pending'", "s", dest));
+            int64_t due = one_int(prep(o, "SELECT coalesce(min(next_wall_ns), 9223372036854775807) FROM outbox "
+                                          "WHERE dest=? AND state='pending'", "s", dest));
             if (due < 0)
                 ret = -EIO;
             else

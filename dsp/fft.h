@@ -4,7 +4,7 @@
  * A plan is made once for a length and reused: making a plan allocates and (for FFTW) is not
  * thread-safe, so plans are made before analysis threads start. Executing a plan allocates
  * nothing and may run concurrently with other plans; one plan must not be executed from two
- * threads at once (KissFFT keeps scratch space in the plan).
+ * threads at once (both backends keep scratch space in the plan).
  *
  * Conventions: forward transforms are unnormalised (X[k] = Σ x[n] e^{-2πikn/N}); inverse
  * transforms are unnormalised too, so inverse(forward(x)) = N·x.

@@ -39,6 +39,7 @@
 #include <math.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1024,7 +1025,11 @@ long store_reader_events(store_reader *r, const char *asset, const char *kind, i
         bind_text(s, 3, asset);
     if (kind)
         bind_text(s, 4, kind);
-    sqlite3_bind_int64(s, 5, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
+#if SIZE_MAX > INT64_MAX /* not on 32-bit ARM, where the test would be always false (-Wtype-limits) */
+    if (limit > INT64_MAX)
+        limit = INT64_MAX;
+#endif
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)limit);
     long n = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -2,6 +2,9 @@
 # tests/run.sh — runs every unit-test program of $VW_BUILD and every script in tests/cli/, counts
 # the "ok" / "not ok" / "skip" lines they print, and ends with "N passed, N failed[, N skipped]".
 # A program that crashes or exits non-zero without reporting a failure counts as one failure.
+# VW_RUNNER: a command each unit-test program runs under (`make ARCH=arm64 test`: qemu-aarch64-static
+# -L SYSROOT); VW_UNIT_ONLY=1: the unit tests alone, not tests/cli/ (which needs the native binary,
+# the servers and the browser).
 set -u
 : "${VW_BUILD:?VW_BUILD is the build folder, e.g. build/fftw}"
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,14 +30,20 @@ run_one() { # name, command...
     fi
 }
 
+runner=${VW_RUNNER:-}
 for t in "$VW_BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
-    run_one "$(basename "$t")" "$t"
+    # shellcheck disable=SC2086 # the runner is a command with its arguments
+    run_one "$(basename "$t")" $runner "$t"
 done
-for s in tests/cli/*.sh; do
-    [ -f "$s" ] || continue
-    run_one "$(basename "$s" .sh)" sh "$s"
-done
+if [ "${VW_UNIT_ONLY:-0}" = 1 ]; then
+    echo "# tests/cli/*.sh not run (VW_UNIT_ONLY=1)" | tee -a "$log"
+else
+    for s in tests/cli/*.sh; do
+        [ -f "$s" ] || continue
+        run_one "$(basename "$s" .sh)" sh "$s"
+    done
+fi
 
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^not ok ' "$log")
