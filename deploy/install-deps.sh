@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages that vibewatch's build and tests need (chromium and a CJK font
-# for the dashboard's browser test). Idempotent: silent when
+# for the dashboard's browser test; lintian and debootstrap for the package's; the cross
+# compilers and qemu come from deploy/cross/deps.sh with ARCH=). Idempotent: silent when
 # everything is there; uses sudo when not run as root. Called by `make deps`, `make test`,
 # `make run` and CI.
 set -eu
-PKGS="build-essential pkg-config libfftw3-dev libkissfft-dev libcjson-dev libiio-dev libasound2-dev libsqlite3-dev libmicrohttpd-dev libsystemd-dev jq python3 libcurl4-openssl-dev zlib1g-dev openssl curl influxdb victoria-metrics python3-aiosmtpd chromium fonts-wqy-microhei wrk systemd man-db groff-base python3-yaml"
+PKGS="build-essential pkg-config libfftw3-dev libkissfft-dev libcjson-dev libiio-dev libasound2-dev libsqlite3-dev libmicrohttpd-dev libsystemd-dev jq python3 libcurl4-openssl-dev zlib1g-dev openssl curl influxdb victoria-metrics python3-aiosmtpd chromium fonts-wqy-microhei wrk systemd man-db groff-base python3-yaml lintian debootstrap"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
