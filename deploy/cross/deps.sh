@@ -13,16 +13,5 @@ case $arch in
 esac
 # pkg-config and make run on the host; dpkg-deb (from dpkg) and apt-get, which the sysroot script uses, are always there
 PKGS="$PKGS qemu-user-static pkg-config make"
-missing=""
-for p in $PKGS; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-[ -z "$missing" ] && exit 0
-echo "cross deps: installing:$missing"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-echo "cross deps: done"
+exec sh "$(dirname "$0")/../install-deps.sh" $PKGS

@@ -64,29 +64,11 @@ import sys
 TOP, W, VW_BIN = sys.argv[1], sys.argv[2], sys.argv[3]
 C = os.path.join(TOP, "deploy/central")
 PROG = "central_config"
-failures = 0
+sys.path.insert(0, os.path.join(TOP, "tests/tools"))
+import tap  # noqa: E402
+from tap import nok, ok, report, skip  # noqa: E402
 
-
-def ok(name):
-    print("ok - %s: %s" % (PROG, name))
-
-
-def nok(name, why):
-    global failures
-    failures += 1
-    print("not ok - %s: %s: %s" % (PROG, name, why))
-
-
-def skip(name, why):
-    print("skip - %s: %s: %s" % (PROG, name, why))
-
-
-def report(name, problems):
-    if problems:
-        more = " (and %d more)" % (len(problems) - 6) if len(problems) > 6 else ""
-        nok(name, "; ".join(problems[:6]) + more)
-    else:
-        ok(name)
+tap.PROG = PROG
 
 
 def read(path):
@@ -460,7 +442,7 @@ for k in ("influxdb1", "influxdb2", "victoriametrics"):
 report("the %d outputs snippets of deploy/central/README.md (%s) pass `vibewatch check-config` and use "
        ".env.example's users and database" % (len(snips), ", ".join(sorted(kinds))), p)
 json.dump([d["outputs"]["influx"][0] for d in snips], open(os.path.join(W, "snippets.json"), "w"))
-sys.exit(1 if failures else 0)
+sys.exit(1 if tap.failures else 0)
 EOF
 
 "$PY" "$W/static.py" "$top" "$W" "$VW_BIN"

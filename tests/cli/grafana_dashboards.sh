@@ -49,29 +49,11 @@ import urllib.request
 TOP, INFLUX_URL, LIVE_NOTE = sys.argv[1], sys.argv[2], sys.argv[3]
 PROG = "grafana_dashboards"
 DASHBOARDS = ["deploy/grafana/vibewatch-asset.json", "deploy/grafana/vibewatch-fleet.json"]
-failures = 0
+sys.path.insert(0, os.path.join(TOP, "tests/tools"))
+import tap  # noqa: E402
+from tap import nok, ok, report, skip  # noqa: E402
 
-
-def ok(name):
-    print("ok - %s: %s" % (PROG, name))
-
-
-def nok(name, why):
-    global failures
-    failures += 1
-    print("not ok - %s: %s: %s" % (PROG, name, why))
-
-
-def skip(name, why):
-    print("skip - %s: %s: %s" % (PROG, name, why))
-
-
-def report(name, problems):
-    if problems:
-        more = " (and %d more)" % (len(problems) - 6) if len(problems) > 6 else ""
-        nok(name, "; ".join(problems[:6]) + more)
-    else:
-        ok(name)
+tap.PROG = PROG
 
 
 def read(rel):
@@ -1017,7 +999,7 @@ def live(docs, schema, states, features):
 
 
 main()
-sys.exit(1 if failures else 0)
+sys.exit(1 if tap.failures else 0)
 EOF
 
 . "$top/tests/servers.sh"

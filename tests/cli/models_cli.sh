@@ -142,14 +142,18 @@ done
 
 # ---- maintenance done on a running box ---------------------------------------------------------
 port=$(free_port)
-cat >"$T/run.json" <<CFG
-{"box": {"id": "m"}, "data_dir": "$T/r5", "web": {"listen": "127.0.0.1:$port"},
+# live_cfg DATA_DIR LISTEN: a box with one simulated pump, a snapshot a second, a 3-snapshot baseline
+live_cfg() {
+    cat <<CFG
+{"box": {"id": "m"}, "data_dir": "$1", "web": {"listen": "$2"},
  "schedule": {"snapshot_s": 1, "interval_s": 60, "continuous": true},
  "models": {"baseline": {"snapshots": 3}},
  "assets": [{"id": "p1", "name": "P1", "type": "pump", "speed": {"rpm": 2970},
              "sensors": [{"id": "s1", "name": "S1",
                "source": "sim:pump?fault=none&speedup=3600&frame=25600&rate=25600&realtime=1&seed=2"}]}]}
 CFG
+}
+live_cfg "$T/r5" "127.0.0.1:$port" >"$T/run.json"
 "$VW_BIN" run -c "$T/run.json" >"$T/run.out" 2>&1 &
 rp=$!
 pids="$pids $rp"
@@ -190,14 +194,7 @@ else
     chmod 755 "$O"
     grp=$(id -gn nobody)
     mkdir -m 750 "$O/data" && chown "nobody:$grp" "$O/data"
-    cat >"$O/run.json" <<CFG
-{"box": {"id": "m"}, "data_dir": "$O/data", "web": {"listen": ""},
- "schedule": {"snapshot_s": 1, "interval_s": 60, "continuous": true},
- "models": {"baseline": {"snapshots": 3}},
- "assets": [{"id": "p1", "name": "P1", "type": "pump", "speed": {"rpm": 2970},
-             "sensors": [{"id": "s1", "name": "S1",
-               "source": "sim:pump?fault=none&speedup=3600&frame=25600&rate=25600&realtime=1&seed=2"}]}]}
-CFG
+    live_cfg "$O/data" "" >"$O/run.json"
     chmod 644 "$O/run.json"
     "$VW_BIN" maintenance p1 -c "$O/run.json" >"$T/own.out" 2>&1; m=$?
     "$VW_BIN" ack p1 --user "Anna Berger" -c "$O/run.json" >>"$T/own.out" 2>&1; a=$?
