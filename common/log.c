@@ -21,8 +21,16 @@ static void vlog(enum vw_log_level level, const char *module, const char *fmt, v
         return;
     if ((size_t)k < sizeof line) {
         int m = vsnprintf(line + k, sizeof line - (size_t)k, fmt, ap);
-        if (m > 0)
+        if (m > 0) {
+            /* a message that already names its module ("history: PATH: …": the store's errors,
+             * which the commands print whole) does not name it twice */
+            size_t ml = strlen(module), avail = strnlen(line + k, sizeof line - (size_t)k);
+            if (ml && avail > ml + 2 && !strncmp(line + k, module, ml) && line[k + ml] == ':' && line[k + ml + 1] == ' ') {
+                memmove(line + k, line + k + ml + 2, avail - ml - 2 + 1);
+                m = (int)(avail - ml - 2);
+            }
             k += m;
+        }
     }
     if ((size_t)k >= sizeof line - 1)
         k = (int)sizeof line - 2;

@@ -201,8 +201,9 @@ static const char *me(char *buf, size_t len)
  * intervals while it stays (lim), and one line when requests are taken again. */
 static void take_requests(running *r, const char *kind, vw_log_limiter *lim)
 {
-    char dir[VW_CFG_MAX_PATH + 32], who[64];
+    char dir[VW_CFG_MAX_PATH + 32], who[64], taking[64];
     snprintf(dir, sizeof dir, "%s/%s", r->cfg->data_dir, kind);
+    snprintf(taking, sizeof taking, "taking the %s requests", kind);
     DIR *d = opendir(dir);
     if (!d) {
         int why = errno;
@@ -212,8 +213,7 @@ static void take_requests(running *r, const char *kind, vw_log_limiter *lim)
                            "(root?): give the folder to %s (chown -R)",
                            kind, dir, strerror(why), me(who, sizeof who));
         else
-            vw_log_recovered(lim, "run", strcmp(kind, "ack") ? "taking the maintenance requests"
-                                                             : "taking the ack requests");
+            vw_log_recovered(lim, "run", taking);
         return;
     }
     /* removing a request needs write access to its folder: without it, none is taken */
@@ -272,8 +272,7 @@ static void take_requests(running *r, const char *kind, vw_log_limiter *lim)
     }
     closedir(d);
     if (!trouble)
-        vw_log_recovered(lim, "run", strcmp(kind, "ack") ? "taking the maintenance requests"
-                                                         : "taking the ack requests");
+        vw_log_recovered(lim, "run", taking);
 }
 
 /* The common part of `vibewatch maintenance` and `vibewatch ack`: options, the config, the asset. */

@@ -166,13 +166,6 @@ static double stale_after_s(const vw_config *c)
     return isnan(s) || s <= 0 ? 3 * expected_interval_s(c) + 60 : s;
 }
 
-/* The store's errors name their module ("history: PATH: …", for the commands that print them
- * whole); logged under the module "history", the prefix would say it twice. */
-static const char *history_msg(const char *err)
-{
-    return strncmp(err, "history: ", 9) == 0 ? err + 9 : err;
-}
-
 static const vw_cfg_sensor *sensor_cfg(const vw_pipeline *p, const sensor_rt *s)
 {
     return &p->cfg->assets[s->asset].sensors[s->sensor];
@@ -873,9 +866,9 @@ static void *sink_main(void *arg)
             char err[512];
             int arc = store_history_add(p->store, &ss, err, sizeof err);
             if (arc == -EEXIST) {
-                vw_log(VW_LOG_INFO, "history", "%s", history_msg(err)); /* the same snapshot replayed again: kept once */
+                vw_log(VW_LOG_INFO, "history", "%s", err); /* the same snapshot replayed again: kept once */
             } else if (arc < 0) {
-                vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", history_msg(err));
+                vw_log_failure(&rl, VW_LOG_ERR, "history", "%s", err);
                 pthread_mutex_lock(&p->lock);
                 p->store_errors++;
                 pthread_mutex_unlock(&p->lock);
@@ -886,7 +879,7 @@ static void *sink_main(void *arg)
                 pthread_mutex_unlock(&p->lock);
                 if (r->model_json &&
                     store_history_model_add(p->store, r->t_ns, sc->id, axis, r->model_json, err, sizeof err) < 0)
-                    vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, history_msg(err));
+                    vw_log(VW_LOG_ERR, "history", "keeping the model of %s/%s: %s", sc->id, axis, err);
                 if (r->rebaselined) {
                     cJSON *d = cJSON_CreateObject();
                     cJSON_AddStringToObject(d, "sensor", sc->id);
@@ -935,7 +928,7 @@ static void *sink_main(void *arg)
                 since_prune = 0;
                 char err2[256];
                 if (store_history_prune(p->store, r->t_ns, err2, sizeof err2) < 0)
-                    vw_log(VW_LOG_WARNING, "history", "pruning: %s", history_msg(err2));
+                    vw_log(VW_LOG_WARNING, "history", "pruning: %s", err2);
             }
         } else {
             pthread_mutex_lock(&p->lock);
