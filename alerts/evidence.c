@@ -272,6 +272,17 @@ static const char zone_letter[] = "?ABCD";
 
 static bool in_fault(const alerts_channel_ev *c) { return c->state && !strcmp(c->state, "sensor_fault"); }
 
+/* What the message says of a sensor in fault (the text's and the HTML's "Sensor" line). */
+static const char *fault_words(const alerts_channel_ev *c, char *out, size_t n)
+{
+    char t[40];
+    alerts_ev_time(c->values_t_ns, t, sizeof t);
+    snprintf(out, n, "in fault: its signal is not a measurement of the machine%s%s%s",
+             c->values_t_ns ? "; the values below are from its last good snapshot (" : "", c->values_t_ns ? t : "",
+             c->values_t_ns ? ")" : "");
+    return out;
+}
+
 static void channel_text(sb *b, const alerts_channel_ev *c)
 {
     sb_printf(b, "\n%s / %s", c->sensor_name && *c->sensor_name ? c->sensor_name : c->sensor_id, c->axis);
@@ -281,13 +292,8 @@ static void channel_text(sb *b, const alerts_channel_ev *c)
     sb_printf(b, ")\n");
     sb_printf(b, "  State:        %s: %s\n", alerts_level_name(c->level), cause_words(c));
     if (in_fault(c)) {
-        char t[40];
-        alerts_ev_time(c->values_t_ns, t, sizeof t);
-        if (c->values_t_ns)
-            sb_printf(b, "  Sensor:       in fault: its signal is not a measurement of the machine; the values below "
-                         "are from its last good snapshot (%s)\n", t);
-        else
-            sb_printf(b, "  Sensor:       in fault: its signal is not a measurement of the machine\n");
+        char f[200];
+        sb_printf(b, "  Sensor:       %s\n", fault_words(c, f, sizeof f));
     }
     if (has_rul(c)) {
         char r[160];
@@ -421,14 +427,8 @@ static void channel_html(sb *b, const alerts_channel_ev *c)
     row(b, "Sensor", v);
     snprintf(v, sizeof v, "%s: %s", alerts_level_name(c->level), cause_words(c));
     row(b, "State", v);
-    if (in_fault(c)) {
-        char t[40];
-        alerts_ev_time(c->values_t_ns, t, sizeof t);
-        snprintf(v, sizeof v, "in fault: its signal is not a measurement of the machine%s%s%s",
-                 c->values_t_ns ? "; the values below are from its last good snapshot (" : "", c->values_t_ns ? t : "",
-                 c->values_t_ns ? ")" : "");
-        row(b, "Sensor", v);
-    }
+    if (in_fault(c))
+        row(b, "Sensor", fault_words(c, v, sizeof v));
     if (has_rul(c)) {
         rul_words(c, "80 % interval ", !strcmp(c->rul_basis, "trend") ? "; degradation trend" : "; life prior", v, sizeof v);
         row(b, "Remaining life", v);
