@@ -40,6 +40,7 @@
  * a series one snapshot plus its file list). Threads: none; acq_read() blocks on file I/O and,
  * with realtime=1, on sleeping.
  */
+#include "common/log.h"
 #include "file_series.h"
 #include "file_time.h"
 #include "recording.h"
@@ -184,9 +185,9 @@ static int load_snapshot(struct file_src *st, const acq_file_entry *e, char *msg
                     double back_s = (double)(ACQ_NS_PER_DAY - (local - st->prev_local_ns)) / 1e9;
                     local = st->prev_local_ns + (st->prev_step_ns > 0 ? st->prev_step_ns : 10 * ACQ_NS_PER_S);
                     if (st->bad_clock++ == 0)
-                        fprintf(stderr, "file: %s: its time of day steps back by %.0f s, not at midnight: placed %.3g s "
-                                "after the previous snapshot\n", e->path, back_s,
-                                (double)(local - st->prev_local_ns) / 1e9);
+                        vw_log(VW_LOG_WARNING, "file",
+                               "%s: its time of day steps back by %.0f s, not at midnight: placed %.3g s after the "
+                               "previous snapshot", e->path, back_s, (double)(local - st->prev_local_ns) / 1e9);
                 }
             }
             if (st->have_prev && local - st->prev_local_ns <= ACQ_NS_PER_DAY / 2)
@@ -223,7 +224,7 @@ static int advance(acq_source *s, struct file_src *st, char *first_err, size_t f
         msg[0] = 0;
         if (load_snapshot(st, e, msg, sizeof msg) == 0)
             return 0;
-        fprintf(stderr, "file: snapshot skipped (counted as a gap): %s\n", msg[0] ? msg : e->path);
+        vw_log(VW_LOG_WARNING, "file", "snapshot skipped (counted as a gap): %s", msg[0] ? msg : e->path);
         acq_stats_add_gap(s, 0);
         st->gap_before = true;
         if (first_err && first_errlen && !first_err[0])
